@@ -1,0 +1,155 @@
+"""torch.autograd's functions: grad() and gradcheck(), over the engine in function.py."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from . import dtypes
+from .function import Function, no_grad, run_backward
+from .tensor import Tensor, _root_gradient
+
+__all__ = ["grad", "gradcheck", "Function", "backward"]
+
+
+def _as_tuple(x: Any) -> tuple:
+    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool = False) -> None:
+    """Backward from several outputs at once (their gradients add up in the leaves)."""
+    tensors = _as_tuple(tensors)
+    grads = _as_tuple(grad_tensors) if grad_tensors is not None else (None,) * len(tensors)
+    for t in tensors:
+        if not t.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have "
+                               "a grad_fn")
+    run_backward(tensors, [_root_gradient(t, g) for t, g in zip(tensors, grads)],
+                 retain_graph)
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+    """d(outputs)/d(inputs), returned instead of accumulated into `.grad`.
+
+    >>> x = tg.tensor([1., 2.], requires_grad=True)
+    >>> tg.autograd.grad((x ** 2).sum(), x)
+    (tensor([2., 4.]),)
+    """
+    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
+    grad_outputs = (_as_tuple(grad_outputs) if grad_outputs is not None
+                    else (None,) * len(outputs))
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not "
+                               "require grad")
+    for t in outputs:
+        if not t.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have "
+                               "a grad_fn")
+    # Capture the gradient that reaches each input: at the leaf, or at the node that made it.
+    capture = {}
+    for i, x in enumerate(inputs):
+        capture.setdefault(x.grad_fn if x.grad_fn is not None else x, i)
+    found = run_backward(outputs, [_root_gradient(t, g) for t, g in zip(outputs, grad_outputs)],
+                         bool(retain_graph), capture=capture)
+    result = []
+    for i, x in enumerate(inputs):
+        g = found[capture[x.grad_fn if x.grad_fn is not None else x]]
+        if g is None and not allow_unused:
+            raise RuntimeError(f"One of the differentiated Tensors (input {i}) appears to not "
+                               "have been used in the graph. Set allow_unused=True if this is "
+                               "the desired behavior.")
+        if g is not None:
+            g = x.device.xp.broadcast_to(g, x.shape)
+            g = Tensor._make(x.device.xp.asarray(g, copy=True), x.device)
+        result.append(g)
+    return tuple(result)
+
+
+def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The index of element number `flat` (row-major) in an array of `shape`."""
+    index = []
+    for n in reversed(shape):
+        flat, i = divmod(flat, n)
+        index.append(i)
+    return tuple(reversed(index))
+
+
+def _values(outputs: Any) -> list[list[float]]:
+    """Each floating output's values as a flat list (a copy)."""
+    return [o.detach().reshape(-1).tolist() for o in _as_tuple(outputs)
+            if isinstance(o, Tensor) and o.dtype.is_floating_point]
+
+
+def _jacobians(fn: Callable, inputs: tuple, eps: float) -> tuple[list, list, list]:
+    """Numerical and analytical d(output element)/d(input element), as nested lists."""
+    wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    outputs = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor)
+               and o.dtype.is_floating_point]
+    numerical = [[None] * len(wrt) for _ in outputs]
+    analytical = [[None] * len(wrt) for _ in outputs]
+    with no_grad():
+        for k, i in enumerate(wrt):
+            x = inputs[i]
+            columns = []
+            for j in range(x.numel()):
+                at = _unravel(j, x.shape)  # perturb x's own storage, element by element
+                orig = float(x._data[at])
+                x._data[at] = orig + eps
+                plus = _values(fn(*inputs))  # copied out: an output may be a view of x
+                x._data[at] = orig - eps
+                minus = _values(fn(*inputs))
+                x._data[at] = orig
+                columns.append([[(p - m) / (2 * eps) for p, m in zip(ps, ms)]
+                                for ps, ms in zip(plus, minus)])
+            for o in range(len(outputs)):
+                numerical[o][k] = [[col[o][r] for col in columns]
+                                   for r in range(outputs[o].numel())]
+    for o, out in enumerate(outputs):
+        rows = []
+        for r in range(out.numel()):
+            onehot = Tensor._make(out.device.xp.zeros(out.shape, dtype=out._data.dtype),
+                                  out.device)
+            onehot._data[_unravel(r, out.shape)] = 1.0
+            if out.requires_grad:
+                gs = grad(out, [inputs[i] for i in wrt], onehot, retain_graph=True,
+                          allow_unused=True)
+            else:
+                gs = (None,) * len(wrt)
+            rows.append([g.reshape(-1).tolist() if g is not None else [0.0] * inputs[i].numel()
+                         for g, i in zip(gs, wrt)])
+        for k in range(len(wrt)):
+            analytical[o][k] = [row[k] for row in rows]
+    return numerical, analytical, wrt
+
+
+def gradcheck(fn: Callable, inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
+              rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+    """Check backward against central finite differences, (f(x+eps) - f(x-eps)) / 2eps,
+    element by element, in float64.
+
+    Inputs that require grad must be float64 (finite differences in float32 are too coarse
+    to tell a wrong gradient from rounding). Returns True, or raises RuntimeError naming
+    the worst element.
+    """
+    inputs = _as_tuple(inputs)
+    for i, x in enumerate(inputs):
+        if isinstance(x, Tensor) and x.requires_grad and x.dtype is not dtypes.float64:
+            raise RuntimeError(f"gradcheck: input {i} requires grad but is {x.dtype!r}; "
+                               "use float64 (.double()) for finite differences")
+    numerical, analytical, wrt = _jacobians(fn, inputs, eps)
+    worst = None
+    for o, (num_o, ana_o) in enumerate(zip(numerical, analytical)):
+        for k, (num, ana) in enumerate(zip(num_o, ana_o)):
+            for r, (num_row, ana_row) in enumerate(zip(num, ana)):
+                for c, (n, a) in enumerate(zip(num_row, ana_row)):
+                    excess = abs(a - n) - (atol + rtol * abs(n))
+                    if excess > 0 and (worst is None or excess > worst[0]):
+                        worst = (excess, o, wrt[k], r, c, n, a)
+    if worst is None:
+        return True
+    _, o, i, r, c, n, a = worst
+    if not raise_exception:
+        return False
+    raise RuntimeError(f"Jacobian mismatch for output {o} with respect to input {i}: worst at "
+                       f"output element {r}, input element {c} (flat indices): numerical "
+                       f"{n!r} vs analytical {a!r} (atol={atol}, rtol={rtol})")

@@ -1,0 +1,258 @@
+"""Making tensors: from Python data or numpy arrays, filled with a value, or random.
+
+Data arrive on the host (Python lists, numpy arrays) and are parsed with numpy, then moved
+to the requested device by the backend; random numbers come from the device's generator,
+which `manual_seed` seeds.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np  # host-side parsing of Python data only; ops never see numpy
+
+from . import dtypes
+from .backend import Device, get_device
+from .dtypes import dtype as DType
+from .tensor import Tensor
+
+__all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "arange",
+           "linspace", "eye", "rand", "randn", "randint", "randperm", "zeros_like",
+           "ones_like", "empty_like", "full_like", "rand_like", "randn_like", "randint_like"]
+
+
+def _finish(array: Any, device: Device, requires_grad: bool) -> Tensor:
+    t = Tensor._make(array, device)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _host(data: Any) -> np.ndarray:
+    """Python data or a numpy array as a numpy array of a supported dtype, with torch's
+    inference: Python floats -> float32, ints -> int64, bools -> bool."""
+    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        arr = np.array(data, copy=True)  # numpy input keeps its dtype, as in torch
+    else:
+        if isinstance(data, Tensor):
+            return data.device.to_numpy(data._data).copy()
+        try:
+            arr = np.array(data)
+        except ValueError as e:
+            raise ValueError(f"could not make a tensor of this data (ragged nested lists?): "
+                             f"{e}") from None
+        except TypeError as e:
+            raise RuntimeError(f"could not make a tensor of a {type(data).__name__}: {e}. "
+                               "Arrays of another device must be moved explicitly") from None
+        if arr.dtype == np.float64:
+            arr = arr.astype(np.float32)
+        elif arr.dtype.kind in "iu" and arr.dtype != np.int32:
+            arr = arr.astype(np.int64)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize < 4:
+        arr = arr.astype(np.float32)
+    if arr.dtype.kind == "u" or (arr.dtype.kind == "i" and arr.dtype.itemsize < 4):
+        arr = arr.astype(np.int64)
+    if arr.dtype.name not in dtypes.BY_NAME:
+        raise TypeError(f"can't convert data of dtype {arr.dtype} to a tensor; supported: "
+                        f"{', '.join(dtypes.BY_NAME)}")
+    return arr
+
+
+def tensor(data: Any, *more: Any, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of `data`.
+
+    >>> tensor([3., 2])         # a float32 vector
+    tensor([3., 2.])
+    >>> tensor(3., 2)           # the lesson's shorthand for the same
+    tensor([3., 2.])
+    """
+    if more:
+        data = (data, *more)
+    dev = get_device(device)
+    if isinstance(data, dev.array_type) and dev.type != "cpu":
+        array = dev.xp.asarray(data, copy=True)  # already on the device: no host trip
+    else:
+        module = type(data).__module__.split(".")[0]
+        if module in ("cupy", "array_api_strict") and not isinstance(data, dev.array_type):
+            raise RuntimeError(f"got a {module} array (device memory) for a tensor on {dev}; "
+                               "pass device='cuda', or copy it to the host first")
+        array = dev.from_numpy(_host(data))
+    if dtype is not None:
+        array = dev.xp.astype(array, dev.xp_dtype(dtypes.to_dtype(dtype)), copy=False)
+    return _finish(array, dev, requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Like tensor(), but returns `data` itself when it is already a fitting Tensor."""
+    if isinstance(data, Tensor):
+        return data.to(*(x for x in (device, dtype) if x is not None))
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A CPU tensor that shares memory with `array`: changing one changes the other."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    dev = get_device("cpu")
+    dev.dtype_of(array)  # raises TypeError for an unsupported dtype
+    return Tensor._make(array, dev)
+
+
+def _shape(size: tuple) -> tuple[int, ...]:
+    """Sizes as separate ints or as one tuple/list."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    try:
+        shape = tuple(int(n) for n in size)
+    except (TypeError, ValueError):
+        raise TypeError(f"size must be ints or a tuple of ints, got {size!r}") from None
+    if any(n < 0 for n in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(shape)}")
+    return shape
+
+
+def _filled(shape: tuple[int, ...], value: Any, dtype: Any, device: Any,
+            requires_grad: bool) -> Tensor:
+    dev = get_device(device)
+    dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.scalar_dtype(value)
+    return _finish(dev.xp.full(shape, value, dtype=dev.xp_dtype(dt)), dev, requires_grad)
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    return _filled(_shape(size), 0.0, dtype or dtypes.float32, device, requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    return _filled(_shape(size), 1.0, dtype or dtypes.float32, device, requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Uninitialized in torch; here filled with zeros, which is one valid choice."""
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    return _filled(_shape((size,)), fill_value, dtype, device, requires_grad)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """start, start + step, ... up to (not including) end; int64 unless a bound is a float."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"upper bound and larger bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
+    n = max(0, math.ceil((end - start) / step))
+    is_float = any(isinstance(v, float) for v in (start, end, step))
+    dt = dtypes.to_dtype(dtype) if dtype else (dtypes.float32 if is_float else dtypes.int64)
+    values = start + step * np.arange(n, dtype=np.float64 if is_float else np.int64)
+    return tensor(values, dtype=dt, device=device, requires_grad=requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """`steps` evenly spaced values from start to end, both included."""
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    values = np.linspace(start, end, steps, dtype=np.float64)
+    return tensor(values, dtype=dtype or dtypes.float32, device=device,
+                  requires_grad=requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    dev = get_device(device)
+    dt = dtypes.to_dtype(dtype) if dtype else dtypes.float32
+    return _finish(dev.xp.eye(n, m, dtype=dev.xp_dtype(dt)), dev, requires_grad)
+
+
+def _random(kind: str, shape: tuple[int, ...], args: tuple, dtype: Any, device: Any,
+            requires_grad: bool, default: DType = dtypes.float32) -> Tensor:
+    dev = get_device(device)
+    dt = dtypes.to_dtype(dtype) if dtype else default
+    if kind in ("uniform", "normal") and not dt.is_floating_point:
+        raise RuntimeError(f"{'rand' if kind == 'uniform' else 'randn'} needs a floating "
+                           f"dtype, got {dt!r}")
+    return _finish(dev.random(kind, shape, dt, *args), dev, requires_grad)
+
+
+def rand(*size: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform on [0, 1)."""
+    return _random("uniform", _shape(size), (0.0, 1.0), dtype, device, requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal: mean 0, standard deviation 1."""
+    return _random("normal", _shape(size), (0.0, 1.0), dtype, device, requires_grad)
+
+
+def randint(low: int, high: Any = None, size: Any = None, dtype: Any = None,
+            device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Integers in [low, high); randint(high, size) starts at 0, as in torch."""
+    if size is None:
+        low, high, size = 0, low, high
+    if size is None:
+        raise TypeError("randint() missing required argument 'size'")
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                           f"from={low} >= to={high}")
+    return _random("integers", _shape((size,)), (low, high), dtype, device, requires_grad,
+                   default=dtypes.int64)
+
+
+def randperm(n: int, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """A random ordering of 0 .. n-1."""
+    return _random("permutation", (n,), (n,), dtype, device, requires_grad,
+                   default=dtypes.int64)
+
+
+def _like(t: Tensor, dtype: Any, device: Any) -> dict:
+    return {"dtype": dtype or t.dtype, "device": device or t.device}
+
+
+def zeros_like(t: Tensor, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    return zeros(t.shape, **_like(t, dtype, device), requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    return ones(t.shape, **_like(t, dtype, device), requires_grad=requires_grad)
+
+
+def empty_like(t: Tensor, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    return zeros_like(t, dtype, device, requires_grad)
+
+
+def full_like(t: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    return full(t.shape, fill_value, **_like(t, dtype, device), requires_grad=requires_grad)
+
+
+def rand_like(t: Tensor, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    return rand(t.shape, **_like(t, dtype, device), requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    return randn(t.shape, **_like(t, dtype, device), requires_grad=requires_grad)
+
+
+def randint_like(t: Tensor, low: int, high: Any = None, dtype: Any = None,
+                 device: Any = None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, t.shape, **_like(t, dtype, device))

@@ -1,0 +1,121 @@
+"""Data types, and torch's rules for the dtype of a result.
+
+A dtype here is a small named object (`tinygrad_sgd.float32`); the backend maps it to the
+array module's own dtype. Promotion follows torch, not numpy, because learners compare:
+
+* categories rank bool < integer < floating; the result takes the highest category present;
+* within that category, tensors with dimensions win over 0-d tensors, which win over
+  Python scalars; among equals the wider dtype wins;
+* a Python scalar alone in the highest category gives the default dtype (float -> float32,
+  int -> int64), so `int_tensor * 2.5` is float32 and `float32_tensor * 2.5` stays float32.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["dtype", "bool_", "int32", "int64", "float32", "float64", "promote_types"]
+
+_BOOL, _INT, _FLOAT = 0, 1, 2  # categories, in promotion order
+
+
+class dtype:
+    """A tensor element type. Compare with `==`: `t.dtype == tinygrad_sgd.float32`."""
+
+    __slots__ = ("name", "category", "itemsize", "_torch_name", "tensor_type")
+
+    def __init__(self, name: str, category: int, itemsize: int, torch_name: str, tensor_type: str):
+        self.name, self.category, self.itemsize = name, category, itemsize
+        self._torch_name, self.tensor_type = torch_name, tensor_type
+
+    @property
+    def is_floating_point(self) -> bool:
+        return self.category == _FLOAT
+
+    def __repr__(self) -> str:
+        return f"tinygrad_sgd.{self.name}"
+
+    def __reduce__(self) -> str:  # pickle dtypes as the module-level singletons they are
+        return self.name if self.name != "bool" else "bool_"
+
+
+bool_ = dtype("bool", _BOOL, 1, "Bool", "BoolTensor")
+int32 = dtype("int32", _INT, 4, "Int", "IntTensor")
+int64 = dtype("int64", _INT, 8, "Long", "LongTensor")
+float32 = dtype("float32", _FLOAT, 4, "Float", "FloatTensor")
+float64 = dtype("float64", _FLOAT, 8, "Double", "DoubleTensor")
+
+ALL = (bool_, int32, int64, float32, float64)
+BY_NAME = {d.name: d for d in ALL}
+DEFAULT_FLOAT = float32
+DEFAULT_INT = int64
+
+
+def scalar_dtype(value: Any) -> dtype:
+    """The dtype torch gives a Python scalar on its own: bool, int64 or float32."""
+    if isinstance(value, bool):
+        return bool_
+    if isinstance(value, int):
+        return DEFAULT_INT
+    if isinstance(value, float):
+        return DEFAULT_FLOAT
+    raise TypeError(f"expected a Tensor or a Python number, got {type(value).__name__}")
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """The smallest dtype that holds both: the higher category, then the wider type."""
+    if a is b:
+        return a
+    if a.category != b.category:
+        return a if a.category > b.category else b
+    return a if a.itemsize >= b.itemsize else b
+
+
+def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
+    """torch's rule for two priority tiers: the lower tier counts only if its category is
+    higher (or the higher tier is bool or empty)."""
+    if higher is None:
+        return lower
+    if lower is None or higher.category == _FLOAT:
+        return higher
+    if higher.category == _BOOL or lower.category == _FLOAT:
+        return promote_types(higher, lower)
+    return higher
+
+
+def result_type(*operands: Any) -> dtype:
+    """torch.result_type for Tensors and Python scalars (see the module docstring)."""
+    # Three priority tiers: tensors with dims, 0-d tensors, Python scalars.
+    dims = zero = scalars = None
+    for op in operands:
+        if hasattr(op, "_data"):  # a Tensor; duck-typed so this module needs no tensor.py
+            if op._data.ndim:
+                dims = op.dtype if dims is None else promote_types(dims, op.dtype)
+            else:
+                zero = op.dtype if zero is None else promote_types(zero, op.dtype)
+        else:
+            dt = scalar_dtype(op)
+            scalars = dt if scalars is None else promote_types(scalars, dt)
+    result = _combine(dims, _combine(zero, scalars))
+    if result is None:
+        raise TypeError("result_type needs at least one operand")
+    return result
+
+
+def to_dtype(value: Any) -> dtype:
+    """Accept a tinygrad_sgd dtype, its name ('float32'), a Python type or a numpy dtype."""
+    if isinstance(value, dtype):
+        return value
+    if value is float:
+        return float32
+    if value is int:
+        return int64
+    if value is bool:
+        return bool_
+    name = getattr(value, "name", None) or str(value)
+    name = name.replace("torch.", "").replace("tinygrad_sgd.", "")
+    aliases = {"float": "float32", "double": "float64", "long": "int64", "int": "int32"}
+    name = aliases.get(name, name)
+    if name in BY_NAME:
+        return BY_NAME[name]
+    raise TypeError(f"unsupported dtype {value!r}; use one of "
+                    f"{', '.join('tinygrad_sgd.' + d.name for d in ALL)}")

@@ -1,0 +1,305 @@
+"""The autograd engine: Function (one node of the graph), grad mode, and the backward walk.
+
+How `loss.backward()` works, in three steps:
+
+1. Every differentiable op is a `Function` subclass. `Op.apply(a, b)` runs `forward` on the
+   raw arrays and, when some input requires grad, returns a Tensor whose `grad_fn` is the
+   Function instance itself (called `ctx`). The node remembers what its `backward` needs
+   (`ctx.save_for_backward`) and where its inputs came from (`ctx.parents`).
+2. `backward` walks the nodes in reverse topological order, so that a node's gradient is
+   complete (all its consumers have added their share) before it is passed on.
+3. Each node's `backward(ctx, grad_output)` returns one gradient per input, in the shape of
+   the output; the engine sums away broadcasting (`sum_to`) and accumulates into the
+   `.grad` of the leaves.
+"""
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = ["Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "sum_to", "run_backward"]
+
+
+# ---------------------------------------------------------------------------------------
+# Grad mode: per thread, as in torch, so one thread's `no_grad` leaves the others alone.
+# ---------------------------------------------------------------------------------------
+class _GradMode(threading.local):
+    enabled = True
+
+
+_grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside `no_grad()` (in this thread)."""
+    return _grad_mode.enabled
+
+
+class set_grad_enabled:
+    """Context manager and decorator that sets grad mode for this thread, then restores it.
+
+    >>> with tg.no_grad():          # same as set_grad_enabled(False)
+    ...     a.sub_(lr * a.grad)     # an update that must not be recorded in the graph
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self.prev: list[bool] = []
+
+    def __enter__(self) -> None:
+        self.prev.append(_grad_mode.enabled)  # a stack, so one object can be re-entered
+        _grad_mode.enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        _grad_mode.enabled = self.prev.pop()
+
+    def __call__(self, fn: Callable) -> Callable:
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)(self.mode) if type(self) is set_grad_enabled else type(self)():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """Turn gradient recording off: `with no_grad(): ...` or `@no_grad()`."""
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Turn gradient recording back on inside a `no_grad` block."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+# ---------------------------------------------------------------------------------------
+# Function: one op, and one node of the graph.
+# ---------------------------------------------------------------------------------------
+_FREED = object()  # marks saved values released after backward
+
+
+class Function:
+    """Base class of every differentiable op.
+
+    A subclass defines `forward(ctx, *arrays, **options) -> array` and
+    `backward(ctx, grad_output) -> gradient or tuple of gradients, one per input`
+    (None for an input that needs none). Both compute on raw arrays through `ctx.xp`.
+    """
+
+    __slots__ = ("xp", "device", "needs_input_grad", "parents", "input_shapes", "_saved",
+                 "_saved_versions", "__dict__")
+    is_view = False  # True for ops whose output shares the input's storage
+    changes_device = False  # True for the op that copies to options["device"]
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays for backward. Save inputs or the output as given (not a view of
+        them), so that an in-place change to them is detected at backward time."""
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (or directly access "
+                f"saved tensors after they have already been freed) in {self.name()}. Saved "
+                "intermediate values of the graph are freed when you call .backward(). "
+                "Specify retain_graph=True if you need to backward through the graph a "
+                "second time.")
+        for version, expected, shape, dt in self._saved_versions:
+            if version[0] != expected:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: [{dt} of shape {shape}] saved by "
+                    f"{self.name()} is at version {version[0]}; expected version {expected} "
+                    "instead. Compute the in-place change on a copy (x = x.clone()) or after "
+                    "calling backward().")
+        return saved
+
+    @classmethod
+    def name(cls) -> str:
+        return f"{cls.__name__}Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        """The nodes (or leaf tensors) this node sends gradients to, as torch names them."""
+        return tuple((p, 0) for p in self.parents)
+
+    # The one place a Tensor is made from a forward: everything below runs for every op.
+    @classmethod
+    def apply(cls, *args: Any, **options: Any) -> "Tensor":
+        """Run the op on Tensors (and Python scalars) and record it in the graph."""
+        ctx = cls()
+        device = None
+        arrays = []
+        requires_grad = False
+        for a in args:
+            if isinstance(a, Tensor):  # the rest (Python scalars) pass through as constants
+                if device is None:
+                    device = a.device
+                elif a.device is not device:
+                    raise RuntimeError(
+                        f"{cls.__name__}: expected all tensors to be on the same device, but "
+                        f"found at least two devices, {device} and {a.device}. Move them "
+                        "with .to(device) first.")
+                arrays.append(a._data)
+                requires_grad = requires_grad or a._requires_grad
+            else:
+                arrays.append(a)
+        ctx.xp, ctx.device = device.xp, device
+        record = requires_grad and _grad_mode.enabled
+        ctx._saved = ()
+        if record:
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad
+                                         for a in args)
+        out = ctx.forward(*arrays, **options)
+        if cls.changes_device:
+            device = options["device"]
+        if out.__class__ is not device.array_type:  # numpy returns scalars for 0-d results
+            out = device.xp.asarray(out)
+        result = Tensor._make(out, device, record)
+        if cls.is_view:  # the output shares the input's storage, so share its version too
+            base = args[0]
+            result._version = base._version
+            result._base = base if base._base is None else base._base
+        if record:
+            ctx.parents = tuple((a.grad_fn or a) if isinstance(a, Tensor) and a._requires_grad
+                                else None for a in args)
+            ctx.input_shapes = tuple(getattr(a, "shape", ()) for a in arrays)
+            ctx._saved_versions = ()
+            if ctx._saved:  # remember the versions of the tensors whose arrays were saved
+                ctx._saved_versions = tuple(
+                    (t._version, t._version[0], t.shape, t.dtype)
+                    for t in (*args, result) if isinstance(t, Tensor)
+                    and any(t._data is s for s in ctx._saved))
+            result.grad_fn = ctx
+        return result
+
+    def forward(ctx, *args: Any, **options: Any) -> Any:  # noqa: N805 (ctx, as in torch)
+        raise NotImplementedError
+
+    def backward(ctx, grad_output: Any) -> Any:  # noqa: N805
+        raise NotImplementedError
+
+
+Tensor: Any = None  # set by tensor.py once Tensor exists (the two modules need each other)
+
+
+# ---------------------------------------------------------------------------------------
+# Undoing broadcasting: the one helper every binary op relies on.
+# ---------------------------------------------------------------------------------------
+def sum_to(xp: Any, grad: Any, shape: tuple[int, ...]) -> Any:
+    """Sum `grad` down to `shape`. The adjoint of broadcast is sum: an input that was
+    stretched along an axis contributed to every output along it, so its gradient is the
+    sum over that axis. Sum the leading axes broadcasting added, then (keeping dims) the
+    axes where the input had size 1.
+
+    >>> sum_to(np, np.ones((4, 2, 3)), (2, 1)).tolist()
+    [[12.0], [12.0]]
+    """
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    if axes:
+        grad = xp.sum(grad, axis=axes, keepdims=True)
+    return xp.reshape(grad, shape)
+
+
+# ---------------------------------------------------------------------------------------
+# The backward walk.
+# ---------------------------------------------------------------------------------------
+def _count_consumers(roots: Iterable[Function]) -> dict[Function, int]:
+    """For every node reachable from the roots, how many edges point at it.
+
+    An explicit stack instead of recursion, so a graph 100,000 ops deep works.
+    """
+    consumers: dict[Function, int] = {}
+    stack = [r for r in roots]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for parent in node.parents:
+            if isinstance(parent, Function):
+                consumers[parent] = consumers.get(parent, 0) + 1
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+    return consumers
+
+
+# Hooks for learner tools (tinygrad_sgd.autograd.trace, detect_anomaly): each is called as
+# hook(node, grad_output, grads) after a node's backward ran.
+backward_hooks: list[Callable[[Function, Any, Sequence[Any]], None]] = []
+
+
+def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[Any], retain_graph: bool,
+                 capture: dict[Any, int] | None = None) -> list[Any] | None:
+    """Propagate `root_grads` (arrays) from `roots` back to the leaves.
+
+    Kahn's algorithm: a node runs once every consumer has sent its gradient (its count
+    of pending consumers reaches zero). Reverse topological order is what guarantees
+    that a node's gradient is complete before it is propagated.
+
+    Without `capture`, gradients accumulate into the `.grad` of leaves that require grad.
+    With `capture` (a map from a leaf Tensor or a node to a slot), the gradients reaching
+    those are returned in a list instead, and no `.grad` is touched (autograd.grad).
+    """
+    pending: dict[Any, Any] = {}  # node or leaf -> gradient of its output, summed so far
+    for root, g in zip(roots, root_grads):
+        _send(pending, root.grad_fn or root, g)
+    nodes = [n for n in pending if isinstance(n, Function)]
+    consumers = _count_consumers(nodes)
+    ready = [n for n in nodes if consumers.get(n, 0) == 0]
+    captured: list[Any] = [None] * len(capture) if capture is not None else []
+    while ready:
+        node = ready.pop()
+        grad_output = pending.pop(node, None)
+        if capture is not None and node in capture:
+            captured[capture[node]] = grad_output
+        grads: Sequence[Any] = ()
+        if grad_output is not None:
+            grads = node.backward(grad_output)
+            if not isinstance(grads, tuple):
+                grads = (grads,)
+            for hook in backward_hooks:
+                hook(node, grad_output, grads)
+            if not retain_graph:
+                node._saved = _FREED  # free the graph's saved arrays as we go
+        for i, parent in enumerate(node.parents):
+            if parent is None:
+                continue
+            g = grads[i] if i < len(grads) else None
+            if g is not None:
+                _send(pending, parent, sum_to(node.xp, g, node.input_shapes[i]))
+            if isinstance(parent, Function):
+                consumers[parent] -= 1
+                if consumers[parent] == 0:
+                    ready.append(parent)
+    # What is left in `pending` are the leaves, each with its complete gradient.
+    for leaf, g in pending.items():
+        if capture is None:
+            leaf._accumulate_grad(g)
+        elif leaf in capture:
+            captured[capture[leaf]] = g
+    return captured if capture is not None else None
+
+
+def _send(pending: dict, target: Any, grad: Any) -> None:
+    """Add `grad` to what a node or leaf has received so far (a reused input sums its
+    gradients; out of place, because the arrays may be shared with other nodes)."""
+    prev = pending.get(target)
+    pending[target] = grad if prev is None else prev + grad

@@ -1,0 +1,4 @@
+"""Neural-network building blocks."""
+from .parameter import Parameter
+
+__all__ = ["Parameter"]

@@ -1,0 +1,303 @@
+"""Elementwise ops. Each backward returns gradients in the output's shape; the engine sums
+them back over broadcast axes (function.sum_to), so no op here deals with broadcasting.
+
+`g` (grad_output in the code) is dL/d(out), the gradient arriving from above; each backward
+returns dL/d(input) = g · d(out)/d(input), the chain rule.
+An input may be a Python scalar (a constant): its gradient is never asked for.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..function import Function
+
+
+# ---------------------------------------------------------------------------------------
+# arithmetic
+# ---------------------------------------------------------------------------------------
+class Add(Function):
+    """out = a + b;  d/da = 1, d/db = 1"""
+
+    def forward(ctx, a, b):
+        return a + b
+
+    def backward(ctx, grad_output):
+        return grad_output, grad_output
+
+
+class Sub(Function):
+    """out = a - b;  d/da = 1, d/db = -1"""
+
+    def forward(ctx, a, b):
+        return a - b
+
+    def backward(ctx, grad_output):
+        return grad_output, (-grad_output if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """out = a * b;  d/da = b, d/db = a"""
+
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    def backward(ctx, grad_output):
+        a, b = ctx.saved_tensors
+        da, db = ctx.needs_input_grad
+        return (grad_output * b if da else None), (grad_output * a if db else None)
+
+
+class Div(Function):
+    """out = a / b;  d/da = 1/b, d/db = -a/b²"""
+
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    def backward(ctx, grad_output):
+        a, b = ctx.saved_tensors
+        da, db = ctx.needs_input_grad
+        return (grad_output / b if da else None), (-grad_output * a / (b * b) if db else None)
+
+
+class Neg(Function):
+    """out = -a;  d/da = -1"""
+
+    def forward(ctx, a):
+        return -a
+
+    def backward(ctx, grad_output):
+        return -grad_output
+
+
+class Pow(Function):
+    """out = a ** b;  d/da = b·a^(b-1), d/db = out·ln(a)
+
+    As torch: d/da is 0 where b == 0 (even at a == 0), and d/db is 0 where a == 0 and
+    b >= 0 (there 0^b is flat in b, although ln 0 = -inf).
+    """
+
+    def forward(ctx, a, b):
+        out = a ** b
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    def backward(ctx, grad_output):
+        a, b, out = ctx.saved_tensors
+        xp = ctx.xp
+        da = db = None
+        if ctx.needs_input_grad[0]:
+            if isinstance(b, (int, float)):  # a constant exponent: the usual x ** 2
+                da = grad_output * b * a ** (b - 1) if b != 0 else xp.zeros_like(grad_output)
+            else:
+                da = grad_output * xp.where(b == 0, 0.0, b * a ** (b - 1))
+        if ctx.needs_input_grad[1]:
+            db = grad_output * xp.where((a == 0) & (b >= 0), 0.0, out * xp.log(a))
+        return da, db
+
+
+# ---------------------------------------------------------------------------------------
+# unary math
+# ---------------------------------------------------------------------------------------
+class Exp(Function):
+    """out = e^a;  d/da = e^a = out"""
+
+    def forward(ctx, a):
+        out = ctx.xp.exp(a)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return grad_output * out
+
+
+class Log(Function):
+    """out = ln a;  d/da = 1/a"""
+
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.xp.log(a)
+
+    def backward(ctx, grad_output):
+        (a,) = ctx.saved_tensors
+        return grad_output / a
+
+
+class Sqrt(Function):
+    """out = √a;  d/da = 1/(2√a) = 1/(2·out)"""
+
+    def forward(ctx, a):
+        out = ctx.xp.sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return grad_output / (2 * out)
+
+
+class Abs(Function):
+    """out = |a|;  d/da = sign(a), which is 0 at a == 0 (as torch)"""
+
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.xp.abs(a)
+
+    def backward(ctx, grad_output):
+        (a,) = ctx.saved_tensors
+        return grad_output * ctx.xp.sign(a)
+
+
+class Relu(Function):
+    """out = max(a, 0);  d/da = 1 where a > 0, else 0 (0 at a == 0, as torch)"""
+
+    def forward(ctx, a):
+        out = ctx.xp.maximum(a, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return ctx.xp.where(out > 0, grad_output, 0.0)
+
+
+class Sigmoid(Function):
+    """out = 1 / (1 + e^-a);  d/da = out·(1 - out)"""
+
+    def forward(ctx, a):
+        xp = ctx.xp
+        # e^-|a| never overflows: for a < 0 write σ(a) = e^a / (1 + e^a)
+        e = xp.exp(-xp.abs(a))
+        out = xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return grad_output * out * (1 - out)
+
+
+class Tanh(Function):
+    """out = tanh a;  d/da = 1 - out²"""
+
+    def forward(ctx, a):
+        out = ctx.xp.tanh(a)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return grad_output * (1 - out * out)
+
+
+class Clamp(Function):
+    """out = min(max(a, low), high);  d/da = 1 where low <= a <= high, else 0
+
+    The bounds count as inside, as in torch, so a value sitting on a bound keeps its grad.
+    """
+
+    def forward(ctx, a, low=None, high=None):
+        ctx.save_for_backward(a)
+        ctx.low, ctx.high = low, high
+        return ctx.xp.clip(a, low, high)
+
+    def backward(ctx, grad_output):
+        (a,) = ctx.saved_tensors
+        inside = True
+        if ctx.low is not None:
+            inside = a >= ctx.low
+        if ctx.high is not None:
+            inside = inside & (a <= ctx.high) if ctx.low is not None else a <= ctx.high
+        return ctx.xp.where(inside, grad_output, 0.0)
+
+
+# ---------------------------------------------------------------------------------------
+# selection between two inputs
+# ---------------------------------------------------------------------------------------
+class Where(Function):
+    """out = a where cond else b;  d/da = cond, d/db = not cond (cond gets no gradient)"""
+
+    def forward(ctx, cond, a, b):
+        ctx.save_for_backward(cond)
+        return ctx.xp.where(cond, a, b)
+
+    def backward(ctx, grad_output):
+        (cond,) = ctx.saved_tensors
+        xp = ctx.xp
+        _, da, db = ctx.needs_input_grad
+        return (None, xp.where(cond, grad_output, 0.0) if da else None,
+                xp.where(cond, 0.0, grad_output) if db else None)
+
+
+class Maximum(Function):
+    """out = max(a, b);  d/da = 1 where a > b, d/db = 1 where b > a; a tie splits 1/2-1/2
+    (torch's rule)"""
+
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.maximum(a, b)
+
+    def backward(ctx, grad_output):
+        a, b = ctx.saved_tensors
+        return _split(ctx, grad_output, a > b, a == b)
+
+
+class Minimum(Function):
+    """out = min(a, b);  d/da = 1 where a < b, d/db = 1 where b < a; a tie splits 1/2-1/2"""
+
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.minimum(a, b)
+
+    def backward(ctx, grad_output):
+        a, b = ctx.saved_tensors
+        return _split(ctx, grad_output, a < b, a == b)
+
+
+def _split(ctx: Any, grad_output: Any, a_wins: Any, tie: Any) -> tuple:
+    """Route the gradient to the winner of max/min; at a tie each side gets half."""
+    xp = ctx.xp
+    da, db = ctx.needs_input_grad
+    half = grad_output / 2
+    return (xp.where(a_wins, grad_output, xp.where(tie, half, 0.0)) if da else None,
+            xp.where(a_wins | tie, xp.where(tie, half, 0.0), grad_output) if db else None)
+
+
+# ---------------------------------------------------------------------------------------
+# copies and casts
+# ---------------------------------------------------------------------------------------
+class Clone(Function):
+    """out = a (a new array);  d/da = 1"""
+
+    def forward(ctx, a):
+        return ctx.xp.asarray(a, copy=True)
+
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+class Cast(Function):
+    """out = a converted to another dtype;  d/da = 1, converted back to a's dtype"""
+
+    def forward(ctx, a, dtype):
+        ctx.in_dtype = a.dtype
+        return ctx.xp.astype(a, dtype)
+
+    def backward(ctx, grad_output):
+        return ctx.xp.astype(grad_output, ctx.in_dtype)
+
+
+class ToDevice(Function):
+    """out = a copied to another device (explicitly: .to('cuda'), .cpu());
+    d/da = g copied back"""
+
+    changes_device = True
+
+    def forward(ctx, a, device):
+        ctx.target = device
+        return device.from_numpy(ctx.device.to_numpy(a))
+
+    def backward(ctx, grad_output):
+        return ctx.device.from_numpy(ctx.target.to_numpy(grad_output))

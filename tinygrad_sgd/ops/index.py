@@ -1,0 +1,180 @@
+"""Indexing: `t[key]` and `t[key] = value`.
+
+A basic key (ints, slices, None, ...) selects a regular grid of the storage, so the
+result is a view. An advanced key (integer tensors or lists, boolean masks) gathers
+arbitrary elements into a new array; its backward scatters g back, and repeated indices
+must add up (a mini-batch drawn with replacement uses a sample twice), which is why it
+scatters with the backend's scatter_add rather than an assignment.
+"""
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+from ..function import Function
+
+
+class BasicIndex(Function):
+    """out = a[key] for a basic key, a view;  d/da = zeros with g placed at key"""
+
+    is_view = True
+
+    def forward(ctx, a, key):
+        ctx.shape, ctx.key = a.shape, key
+        return a[key]
+
+    def backward(ctx, grad_output):
+        grad = ctx.xp.zeros(ctx.shape, dtype=grad_output.dtype)
+        assign_basic(ctx.xp, grad, ctx.key, grad_output)
+        return grad
+
+
+class AdvancedIndex(Function):
+    """out = a[key] for integer-array or mask keys, a copy;  d/da = zeros with g added at
+    key (repeated indices add)"""
+
+    def forward(ctx, a, key):
+        ctx.shape, ctx.key = a.shape, key
+        return ctx.device.gather(a, key)
+
+    def backward(ctx, grad_output):
+        grad = ctx.xp.zeros(ctx.shape, dtype=grad_output.dtype)
+        ctx.device.scatter_add(grad, ctx.key, grad_output)
+        return grad
+
+
+class IndexPut(Function):
+    """out = a with out[key] = v;  d/da = g with zeros at key, d/dv = g[key]"""
+
+    def forward(ctx, a, v, key, basic):
+        ctx.key, ctx.basic = key, basic
+        out = ctx.xp.asarray(a, copy=True)
+        if basic:
+            assign_basic(ctx.xp, out, key, v)
+        else:
+            ctx.device.index_put(out, key, v)
+        return out
+
+    def backward(ctx, grad_output):
+        grad_a = grad_v = None
+        if ctx.needs_input_grad[0]:
+            grad_a = ctx.xp.asarray(grad_output, copy=True)
+            if ctx.basic:
+                assign_basic(ctx.xp, grad_a, ctx.key, 0)
+            else:
+                ctx.device.index_put(grad_a, ctx.key, 0)
+        if ctx.needs_input_grad[1]:
+            grad_v = (grad_output[ctx.key] if ctx.basic
+                      else ctx.device.gather(grad_output, ctx.key))
+        return grad_a, grad_v
+
+
+def assign_basic(xp: Any, target: Any, key: tuple, value: Any) -> None:
+    """target[key] = value for a basic key. The array API allows None (a new axis) when
+    reading but not when writing, so write to the key without its None entries."""
+    if None not in key:
+        target[key] = value
+        return
+    region = tuple(k for k in key if k is not None)
+    if hasattr(value, "shape"):  # new axes have size 1: reshaping drops them
+        value = xp.reshape(xp.broadcast_to(value, target[key].shape), target[region].shape)
+    target[region] = value
+
+
+# ---------------------------------------------------------------------------------------
+# Checking a key against the shape, in the user's terms, before anything is touched.
+# ---------------------------------------------------------------------------------------
+def normalize_key(shape: tuple[int, ...], device: Any, key: Any) -> tuple[tuple, bool]:
+    """Check `key` against `shape` and return (key for the array module, is_basic).
+
+    Lists and Tensors become device arrays; bounds are checked with torch's messages; a
+    basic key gets a trailing `...` so it names every axis (the array API asks for that).
+    """
+    items = list(key) if isinstance(key, tuple) else [key]
+    xp = device.xp
+    out: list[Any] = []
+    basic = True
+    if sum(k is Ellipsis for k in items) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    consumed = sum(_width(k) for k in items)
+    if consumed > len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)} "
+                         f"(got {consumed})")
+    dim = 0  # the axis of `shape` that the next item indexes
+    for position, k in enumerate(items):
+        if k is Ellipsis:
+            out.append(k)
+            dim = len(shape) - sum(_width(j) for j in items[position + 1:])
+            continue
+        if k is None:
+            out.append(None)
+            continue
+        if isinstance(k, slice):
+            if k.step is not None and operator.index(k.step) <= 0:
+                raise ValueError("step must be greater than zero")
+            out.append(k)
+            dim += 1
+            continue
+        if isinstance(k, list) or hasattr(k, "_data"):
+            arr = _index_array(k, device, xp)
+            _check_array(arr, shape, dim, xp)
+            out.append(arr)
+            basic = False
+            dim += arr.ndim if arr.dtype == xp.bool else 1
+            continue
+        try:
+            i = operator.index(k)
+        except TypeError:
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or bool "
+                f"tensors or lists are valid indices (got {type(k).__name__})") from None
+        if not -shape[dim] <= i < shape[dim]:
+            raise IndexError(f"index {i} is out of bounds for dimension {dim} with size "
+                             f"{shape[dim]}")
+        out.append(i)
+        dim += 1
+    if basic and Ellipsis not in out:
+        out.append(Ellipsis)
+    return tuple(out), basic
+
+
+def _width(k: Any) -> int:
+    """How many axes of the indexed tensor an index item uses up."""
+    if k is None or k is Ellipsis:
+        return 0
+    if hasattr(k, "_data") and k.dtype.name == "bool":
+        return k.ndim  # a mask covers as many axes as it has
+    return 1
+
+
+def _index_array(k: Any, device: Any, xp: Any) -> Any:
+    """A Tensor or list used as an index, as an int64 or bool array on `device`."""
+    if isinstance(k, list):
+        arr = xp.asarray(k) if k else xp.zeros((0,), dtype=xp.int64)
+    else:
+        if k.device is not device:
+            raise RuntimeError(f"indices should be on the same device as the indexed tensor "
+                               f"({device}), but got indices on {k.device}")
+        arr = k._data
+    if arr.dtype != xp.bool and arr.dtype not in (xp.int64, xp.int32):
+        raise IndexError(f"tensors used as indices must be long, int or bool tensors "
+                         f"(got {arr.dtype})")
+    return arr
+
+
+def _check_array(arr: Any, shape: tuple[int, ...], dim: int, xp: Any) -> None:
+    """Bounds of an integer index, or the shape of a mask, against the indexed dims."""
+    if arr.dtype == xp.bool:
+        covered = shape[dim:dim + arr.ndim]
+        for j, (m, n) in enumerate(zip(arr.shape, covered)):
+            if m != n:
+                raise IndexError(f"The shape of the mask {list(arr.shape)} at index {j} "
+                                 f"does not match the shape of the indexed tensor "
+                                 f"{list(shape)} at index {dim + j}")
+        return
+    if arr.size:
+        low, high = int(xp.min(arr)), int(xp.max(arr))
+        for i in (low, high):
+            if not -shape[dim] <= i < shape[dim]:
+                raise IndexError(f"index {i} is out of bounds for dimension {dim} with "
+                                 f"size {shape[dim]}")

@@ -1,0 +1,176 @@
+"""Reductions and the softmax family. `dim` arrives normalized: None (every axis) or a
+tuple of non-negative axes. A reduction's backward spreads g back over the reduced axes:
+`_unreduce` restores them as size-1 axes, and broadcasting does the rest.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..function import Function
+
+
+def _unreduce(xp: Any, grad: Any, shape: tuple[int, ...], dim: tuple[int, ...] | None) -> Any:
+    """Reshape a reduced gradient so it broadcasts against the input: the reduced axes
+    come back with size 1 (whether or not keepdim dropped them)."""
+    kept = tuple(1 if dim is None or i in dim else n for i, n in enumerate(shape))
+    return xp.reshape(grad, kept)
+
+
+def _count(shape: tuple[int, ...], dim: tuple[int, ...] | None) -> int:
+    """How many elements each output element of the reduction summarizes."""
+    return math.prod(shape) if dim is None else math.prod(shape[d] for d in dim)
+
+
+def _over_dof(x: float, shape: tuple[int, ...], dim: tuple[int, ...] | None,
+              correction: int) -> float:
+    """x / (N - correction); with no degrees of freedom left, inf (the gradient becomes
+    nan, as in torch) instead of Python's ZeroDivisionError."""
+    dof = _count(shape, dim) - correction
+    return x / dof if dof else math.inf
+
+
+class Sum(Function):
+    """out = Σ a over dim;  d/da = 1: every input element receives g of its output"""
+
+    def forward(ctx, a, dim=None, keepdim=False):
+        ctx.shape, ctx.dim = a.shape, dim
+        return ctx.xp.sum(a, axis=dim, keepdims=keepdim)
+
+    def backward(ctx, grad_output):
+        return ctx.xp.broadcast_to(_unreduce(ctx.xp, grad_output, ctx.shape, ctx.dim), ctx.shape)
+
+
+class Mean(Function):
+    """out = Σ a / N over dim;  d/da = 1/N"""
+
+    def forward(ctx, a, dim=None, keepdim=False):
+        ctx.shape, ctx.dim = a.shape, dim
+        ctx.n = _count(a.shape, dim)
+        return ctx.xp.sum(a, axis=dim, keepdims=keepdim) / ctx.n  # faster than xp.mean
+
+    def backward(ctx, grad_output):
+        grad_output = _unreduce(ctx.xp, grad_output, ctx.shape, ctx.dim) / ctx.n
+        return ctx.xp.broadcast_to(grad_output, ctx.shape)
+
+
+class Var(Function):
+    """out = Σ (a - mean)² / (N - correction);  d/da = 2 (a - mean) / (N - correction)"""
+
+    def forward(ctx, a, dim=None, correction=1, keepdim=False):
+        ctx.save_for_backward(a)
+        ctx.dim, ctx.correction = dim, correction
+        return ctx.xp.var(a, axis=dim, correction=correction, keepdims=keepdim)
+
+    def backward(ctx, grad_output):
+        (a,) = ctx.saved_tensors
+        xp = ctx.xp
+        centered = a - xp.mean(a, axis=ctx.dim, keepdims=True)
+        scale = _over_dof(2.0, a.shape, ctx.dim, ctx.correction)
+        return _unreduce(xp, grad_output, a.shape, ctx.dim) * scale * centered
+
+
+class Std(Function):
+    """out = √var;  d/da = (a - mean) / ((N - correction)·out), taken as 0 where out == 0
+    (as torch)"""
+
+    def forward(ctx, a, dim=None, correction=1, keepdim=False):
+        xp = ctx.xp
+        out = xp.sqrt(xp.var(a, axis=dim, correction=correction, keepdims=keepdim))
+        ctx.save_for_backward(a, out)
+        ctx.dim, ctx.correction = dim, correction
+        return out
+
+    def backward(ctx, grad_output):
+        a, out = ctx.saved_tensors
+        xp = ctx.xp
+        out = _unreduce(xp, out, a.shape, ctx.dim)
+        centered = a - xp.mean(a, axis=ctx.dim, keepdims=True)
+        scale = _over_dof(1.0, a.shape, ctx.dim, ctx.correction)
+        grad_output = _unreduce(xp, grad_output, a.shape, ctx.dim)
+        return xp.where(out == 0, 0.0, grad_output * centered * scale / out)
+
+
+class Max(Function):
+    """out = max of all of a;  d/da = 1/k at each of the k elements equal to the max
+    (torch spreads a tie evenly)"""
+
+    def forward(ctx, a):
+        out = ctx.xp.max(a)
+        ctx.save_for_backward(a, out)
+        return out
+
+    def backward(ctx, grad_output):
+        a, out = ctx.saved_tensors
+        return _spread(ctx.xp, grad_output, a == out)
+
+
+class Min(Function):
+    """out = min of all of a;  d/da = 1/k at each of the k elements equal to the min"""
+
+    def forward(ctx, a):
+        out = ctx.xp.min(a)
+        ctx.save_for_backward(a, out)
+        return out
+
+    def backward(ctx, grad_output):
+        a, out = ctx.saved_tensors
+        return _spread(ctx.xp, grad_output, a == out)
+
+
+def _spread(xp: Any, grad_output: Any, hits: Any) -> Any:
+    """Share the gradient evenly among the positions where `hits` is True."""
+    count = xp.sum(xp.astype(hits, grad_output.dtype))
+    return xp.where(hits, grad_output / count, 0.0)
+
+
+class TakeAlongDim(Function):
+    """out = a[..., index, ...] along dim, one index per slice (max/min with a dim);
+    d/da = 1 at the taken position of each slice, 0 elsewhere"""
+
+    def forward(ctx, a, index, dim, keepdim=False):
+        ctx.save_for_backward(index)  # index has size 1 along dim
+        ctx.shape, ctx.dim = a.shape, dim
+        out = ctx.xp.take_along_axis(a, index, axis=dim)
+        return out if keepdim else ctx.xp.squeeze(out, axis=dim)
+
+    def backward(ctx, grad_output):
+        (index,) = ctx.saved_tensors
+        xp, shape, dim = ctx.xp, ctx.shape, ctx.dim
+        positions = xp.reshape(xp.arange(shape[dim]),
+                               tuple(n if i == dim else 1 for i, n in enumerate(shape)))
+        grad_output = _unreduce(xp, grad_output, shape, (dim,))
+        return xp.where(positions == index, grad_output, 0.0)
+
+
+class Softmax(Function):
+    """out = e^a / Σ e^a along dim;  d/da: g·J = out·(g - Σ g·out)  (g = grad_output)"""
+
+    def forward(ctx, a, dim):
+        xp = ctx.xp
+        e = xp.exp(a - xp.max(a, axis=dim, keepdims=True))  # shifting by the max: no overflow
+        out = e / xp.sum(e, axis=dim, keepdims=True)
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return out * (grad_output - ctx.xp.sum(grad_output * out, axis=ctx.dim, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """out = a - log Σ e^a along dim;  d/da: g - softmax·Σ g  (g = grad_output)"""
+
+    def forward(ctx, a, dim):
+        xp = ctx.xp
+        shifted = a - xp.max(a, axis=dim, keepdims=True)
+        out = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
+        ctx.save_for_backward(out)
+        ctx.dim = dim
+        return out
+
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        xp = ctx.xp
+        return grad_output - xp.exp(out) * xp.sum(grad_output, axis=ctx.dim, keepdims=True)

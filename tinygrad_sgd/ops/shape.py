@@ -1,0 +1,82 @@
+"""Shape ops. Most are views: the output shares the input's storage (is_view), and the
+backward only rearranges g back into the input's layout."""
+from __future__ import annotations
+
+from ..function import Function
+
+
+class View(Function):
+    """out = a with a new shape, same storage;  d/da = g reshaped back"""
+
+    is_view = True
+
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        return ctx.xp.reshape(a, shape, copy=False)  # raises if it would have to copy
+
+    def backward(ctx, grad_output):
+        return ctx.xp.reshape(grad_output, ctx.shape)
+
+
+class Reshape(Function):
+    """out = a with a new shape, copied (when no view can express it);  d/da = g reshaped
+    back"""
+
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        return ctx.xp.reshape(a, shape, copy=True)
+
+    def backward(ctx, grad_output):
+        return ctx.xp.reshape(grad_output, ctx.shape)
+
+
+class Permute(Function):
+    """out = a with its axes reordered (transpose, T);  d/da = g with the inverse order"""
+
+    is_view = True
+
+    def forward(ctx, a, dims):
+        ctx.inverse = tuple(sorted(range(len(dims)), key=dims.__getitem__))
+        return ctx.xp.permute_dims(a, dims)
+
+    def backward(ctx, grad_output):
+        return ctx.xp.permute_dims(grad_output, ctx.inverse)
+
+
+class Expand(Function):
+    """out = a broadcast to a larger shape, without copying;  d/da = g summed over the
+    broadcast axes, which the engine's sum_to does (the adjoint of broadcast is sum)"""
+
+    is_view = True
+
+    def forward(ctx, a, shape):
+        return ctx.xp.broadcast_to(a, shape)
+
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+class Cat(Function):
+    """out = the inputs joined along dim;  d/d(input i) = g's slice where input i sits"""
+
+    def forward(ctx, *arrays, dim):
+        ctx.dim, ctx.sizes = dim, [a.shape[dim] for a in arrays]
+        return ctx.xp.concat(arrays, axis=dim)
+
+    def backward(ctx, grad_output):
+        grads, start = [], 0
+        for size in ctx.sizes:
+            grads.append(grad_output[(slice(None),) * ctx.dim + (slice(start, start + size), ...)])
+            start += size
+        return tuple(grads)
+
+
+class Stack(Function):
+    """out = the inputs stacked along a new axis dim;  d/d(input i) = g[..., i, ...]"""
+
+    def forward(ctx, *arrays, dim):
+        ctx.dim, ctx.count = dim, len(arrays)
+        return ctx.xp.stack(arrays, axis=dim)
+
+    def backward(ctx, grad_output):
+        return tuple(grad_output[(slice(None),) * ctx.dim + (i, ...)] for i in range(ctx.count))
