@@ -59,25 +59,36 @@ class set_grad_enabled:
 
     def __call__(self, fn: Callable) -> Callable:
         import functools
+        mode = self.mode
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)(self.mode) if type(self) is set_grad_enabled else type(self)():
+            with set_grad_enabled(mode):  # a fresh one per call: safe under recursion
                 return fn(*args, **kwargs)
         return wrapper
 
 
 class no_grad(set_grad_enabled):
-    """Turn gradient recording off: `with no_grad(): ...` or `@no_grad()`."""
+    """Turn gradient recording off: `with no_grad(): ...`, `@no_grad()` or `@no_grad`."""
 
-    def __init__(self) -> None:
+    def __new__(cls, fn: Callable | None = None) -> Any:
+        if callable(fn):  # used bare, as @no_grad
+            return set_grad_enabled(False)(fn)
+        return super().__new__(cls)
+
+    def __init__(self, fn: Callable | None = None) -> None:
         super().__init__(False)
 
 
 class enable_grad(set_grad_enabled):
     """Turn gradient recording back on inside a `no_grad` block."""
 
-    def __init__(self) -> None:
+    def __new__(cls, fn: Callable | None = None) -> Any:
+        if callable(fn):
+            return set_grad_enabled(True)(fn)
+        return super().__new__(cls)
+
+    def __init__(self, fn: Callable | None = None) -> None:
         super().__init__(True)
 
 
@@ -85,6 +96,7 @@ class enable_grad(set_grad_enabled):
 # Function: one op, and one node of the graph.
 # ---------------------------------------------------------------------------------------
 _FREED = object()  # marks saved values released after backward
+_NO_GRADS = [(False,) * n for n in range(64)]
 
 
 class Function:
@@ -147,6 +159,8 @@ class Function:
         requires_grad = False
         for a in args:
             if isinstance(a, Tensor):  # the rest (Python scalars) pass through as constants
+                if a._view is not None and a._view[1] is not a._base.grad_fn:
+                    _refresh_view(a)  # its base was changed in place since the view was made
                 if device is None:
                     device = a.device
                 elif a.device is not device:
@@ -161,9 +175,9 @@ class Function:
         ctx.xp, ctx.device = device.xp, device
         record = requires_grad and _grad_mode.enabled
         ctx._saved = ()
-        if record:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad
-                                         for a in args)
+        # which inputs backward must differentiate (forward may use it to save less)
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad
+                                     for a in args) if record else _NO_GRADS[len(args)]
         out = ctx.forward(*arrays, **options)
         if cls.changes_device:
             device = options["device"]
@@ -171,9 +185,12 @@ class Function:
             out = device.xp.asarray(out)
         result = Tensor._make(out, device, record)
         if cls.is_view:  # the output shares the input's storage, so share its version too
-            base = args[0]
-            result._version = base._version
-            result._base = base if base._base is None else base._base
+            source = args[0]
+            result._version = source._version
+            result._base = base = source if source._base is None else source._base
+            steps = source._view[0] if source._view is not None else ()
+            # how to find this view inside its base, for in-place changes through it
+            result._view = (steps + ((cls, options),), base.grad_fn)
         if record:
             ctx.parents = tuple((a.grad_fn or a) if isinstance(a, Tensor) and a._requires_grad
                                 else None for a in args)
@@ -195,6 +212,16 @@ class Function:
 
 
 Tensor: Any = None  # set by tensor.py once Tensor exists (the two modules need each other)
+
+
+def _refresh_view(view: "Tensor") -> None:
+    """A view whose base got a new history (an in-place op recorded on the base or on a
+    sibling view) takes its history from the base again, as torch regenerates it."""
+    from .ops.shape import ViewReplay
+    steps, base = view._view[0], view._base
+    region = ViewReplay.apply(base, steps=steps)
+    view.grad_fn, view._requires_grad = region.grad_fn, region._requires_grad
+    view._view = (steps, base.grad_fn)
 
 
 # ---------------------------------------------------------------------------------------

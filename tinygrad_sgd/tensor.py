@@ -45,7 +45,7 @@ from .ops.elementwise import (
 from .ops.index import AdvancedIndex, BasicIndex, IndexPut, assign_basic, normalize_key
 from .ops.matmul import Matmul
 from .ops.reduce import LogSoftmax, Max, Mean, Min, Softmax, Std, Sum, TakeAlongDim, Var
-from .ops.shape import Expand, Permute, Reshape, View
+from .ops.shape import CopySlices, Expand, Permute, Reshape, View, ViewReplay
 
 Scalar = int | float | bool
 
@@ -58,7 +58,7 @@ class MaxMin(NamedTuple):
 
 class Tensor:
     __slots__ = ("_data", "_device", "_dtype", "_requires_grad", "grad", "grad_fn",
-                 "_version", "_base", "__weakref__")
+                 "_version", "_base", "_view", "__weakref__")
     # numpy operators defer to ours, so `ndarray * tensor` calls Tensor.__rmul__
     __array_ufunc__ = None
 
@@ -78,7 +78,8 @@ class Tensor:
         """Wrap an array of `device` (internal: no checks, no copy)."""
         t = object.__new__(Tensor)
         t._data, t._device, t._dtype = array, device, device.dtype_of(array)
-        t._requires_grad, t.grad, t.grad_fn, t._base = requires_grad, None, None, None
+        t._requires_grad, t.grad, t.grad_fn = requires_grad, None, None
+        t._base = t._view = None  # set for views: the base tensor, and how to find the view in it
         t._version = [0]  # shared with views; a list, so that sharing it shares the count
         return t
 
@@ -364,21 +365,6 @@ class Tensor:
     def matmul(self, other: "Tensor") -> "Tensor":
         return matmul(self, other)
 
-    # in place: x += 1 and x.add_(1) change x's storage, as in torch
-    def __iadd__(self, other: Any) -> "Tensor":
-        return self._inplace(Add, other)
-
-    def __isub__(self, other: Any) -> "Tensor":
-        return self._inplace(Sub, other)
-
-    def __imul__(self, other: Any) -> "Tensor":
-        return self._inplace(Mul, other)
-
-    def __itruediv__(self, other: Any) -> "Tensor":
-        return self._inplace(Div, other)
-
-    add_, sub_, mul_, div_ = __iadd__, __isub__, __imul__, __itruediv__
-
     # -- comparisons and logic: results are bool tensors outside the graph ---------------
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
         return _compare(operator.eq, self, other)
@@ -620,6 +606,26 @@ class Tensor:
         self._assign(key, basic, value)
 
     # -- in-place ---------------------------------------------------------------------------
+    def __iadd__(self, other: Any) -> "Tensor":
+        return self._inplace(Add, _inplace_operand(self, Add, other))
+
+    def __isub__(self, other: Any) -> "Tensor":
+        return self._inplace(Sub, _inplace_operand(self, Sub, other))
+
+    def __imul__(self, other: Any) -> "Tensor":
+        return self._inplace(Mul, _inplace_operand(self, Mul, other))
+
+    def __itruediv__(self, other: Any) -> "Tensor":
+        return self._inplace(Div, _inplace_operand(self, Div, other))
+
+    add_, sub_, mul_, div_ = __iadd__, __isub__, __imul__, __itruediv__
+
+    def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> "Tensor":
+        if result_type(self, *(b for b in (min, max) if b is not None)) is not self._dtype:
+            raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                               f"{self._dtype._torch_name}")
+        return self._inplace(Clamp, low=_scalar(min), high=_scalar(max))
+
     def zero_(self) -> "Tensor":
         return self._assign((Ellipsis,), True, 0)
 
@@ -629,10 +635,8 @@ class Tensor:
     def copy_(self, src: "Tensor") -> "Tensor":
         if not isinstance(src, Tensor):
             raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+        _broadcast_into(self.shape, src.shape)
         return self._assign((Ellipsis,), True, src.to(self._device))  # an explicit transfer
-
-    def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> "Tensor":
-        return self._assign((Ellipsis,), True, self.clamp(min, max))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> "Tensor":
         """Fill with numbers drawn uniformly from [a, b) (seeded by manual_seed)."""
@@ -643,8 +647,58 @@ class Tensor:
         drawn = self._device.random("normal", self.shape, self._dtype, mean, std)
         return self._assign((Ellipsis,), True, Tensor._make(drawn, self._device))
 
+    def _assign(self, key: tuple, basic: bool, value: Any) -> "Tensor":
+        """self[key] = value; also fill_, zero_, copy_, uniform_ and normal_."""
+        if isinstance(value, Tensor):
+            if value._device is not self._device:
+                raise RuntimeError(f"expected a value on {self._device}, got one on "
+                                   f"{value._device}; move it with .to() first")
+            value = value if value._dtype is self._dtype else value.to(self._dtype)
+        else:
+            value = _scalar(value)
+        if _recording(self, value):
+            return self._inplace(IndexPut, value, key=key, basic=basic)
+        array = value._data if isinstance(value, Tensor) else value
+        try:
+            if basic:
+                assign_basic(self._device.xp, self._data, key, array)
+            else:
+                self._device.index_put(self._data, key, array)
+        except ValueError as e:  # shapes that don't fit, or a read-only (expanded) view
+            raise RuntimeError(f"cannot assign a value of shape "
+                               f"{tuple(getattr(array, 'shape', ()))} into a tensor of shape "
+                               f"{self.shape} at {key}: {e}") from None
+        self._version[0] += 1
+        return self
+
+    def _inplace(self, fn: type[Function], *args: Any, **options: Any) -> "Tensor":
+        """self = fn(self, *args), written into self's storage (x += y, x.clamp_(0), x[k] = v).
+
+        Without a graph to record, the array module updates the storage directly. With
+        one, fn runs on a copy of self (fn may save its input, which is about to be
+        overwritten), the result is written into self's storage, and self takes over the
+        result's history.
+        """
+        if not _recording(self, *args):
+            array_op = _ARRAY_INPLACE.get(fn)
+            if array_op is not None:  # x -= lr * g, the SGD step: no copy at all
+                other = args[0]._data if isinstance(args[0], Tensor) else args[0]
+                try:
+                    array_op(self._data, other)
+                except ValueError:  # numpy refuses to write into an expanded view
+                    raise RuntimeError(_OVERLAP) from None
+                self._version[0] += 1
+                return self
+            self._write(fn.apply(self, *args, **options)._data)
+            return self
+        self._check_inplace()
+        out = fn.apply(Clone.apply(self), *args, **options)
+        self._write(out._data)
+        self._take_history(out)
+        return self
+
     def _check_inplace(self) -> None:
-        """torch's rules for changing a tensor that autograd may need, checked first."""
+        """torch's rules for changing a tensor that autograd needs; checked before any change."""
         if self.grad_fn is None and self._requires_grad:
             raise RuntimeError("a leaf Variable that requires grad is being used in an "
                                "in-place operation. Do the update inside `with no_grad():`")
@@ -652,76 +706,42 @@ class Tensor:
         if base is not None and base.grad_fn is None and base._requires_grad:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used "
                                "in an in-place operation. Do it inside `with no_grad():`")
-        if base is not None and base._requires_grad:
-            raise RuntimeError("tinygrad_sgd does not record in-place operations on a view "
-                               "of a tensor that requires grad; clone() the view, or write "
-                               "out of place (x = x * 2)")
 
     def _write(self, array: Any) -> None:
         """Put `array` into this tensor's storage (seen by its views) and bump the version."""
         try:
             self._data[...] = array
         except ValueError:  # numpy refuses to write into a broadcast (expanded) view
-            raise RuntimeError("unsupported operation: more than one element of the "
-                               "written-to tensor refers to a single memory location. Please "
-                               "clone() the tensor before performing the operation.") from None
+            raise RuntimeError(_OVERLAP) from None
         self._version[0] += 1
 
-    def _inplace(self, fn: type[Function], other: Any) -> "Tensor":
-        """self = fn(self, other), written into self's storage (x += y, x.mul_(y))."""
-        other = _check_inplace_operand(self, fn, other)
-        if _grad_mode.enabled and (self._requires_grad or getattr(other, "_requires_grad",
-                                                                  False)):
-            self._check_inplace()
-            # fn runs on a copy, because fn may save its input and we overwrite it below
-            out = fn.apply(Clone.apply(self), other)
-            self._write(out._data)
+    def _take_history(self, out: "Tensor") -> None:
+        """After an in-place op, self holds out's values: give it out's history. For a view,
+        the base changed too: its new history is 'the old base with this region replaced'
+        (torch's CopySlices), and the view becomes that region of the new base."""
+        if self._base is None:
             self.grad_fn, self._requires_grad = out.grad_fn, True
-        else:  # nothing to record: let the array module update the storage directly
-            value = other._data if isinstance(other, Tensor) else other
-            try:
-                _ARRAY_INPLACE[fn](self._data, value)
-            except ValueError:
-                self._write(fn.apply(self, other)._data)  # e.g. into a read-only view
-                return self
-            self._version[0] += 1
-        return self
-
-    def _assign(self, key: tuple, basic: bool, value: Any) -> "Tensor":
-        """self[key] = value (also fill_, zero_, copy_, uniform_ ...)."""
-        if isinstance(value, Tensor):
-            if value._device is not self._device:
-                raise RuntimeError(f"expected value on {self._device}, got {value._device}; "
-                                   "move it with .to() first")
-            if value._dtype is not self._dtype:
-                value = value.to(self._dtype)
-        else:
-            value = _scalar(value)
-        if _grad_mode.enabled and (self._requires_grad or getattr(value, "_requires_grad",
-                                                                  False)):
-            self._check_inplace()
-            out = IndexPut.apply(self, value, key=key, basic=basic)
-            self._write(out._data)
-            self.grad_fn, self._requires_grad = out.grad_fn, True
-            return self
-        array = value._data if isinstance(value, Tensor) else value
-        try:
-            if basic:
-                assign_basic(self._device.xp, self._data, key, array)
-            else:
-                self._device.index_put(self._data, key, array)
-        except ValueError as e:
-            raise RuntimeError(f"cannot assign a value of shape "
-                               f"{tuple(getattr(array, 'shape', ()))} to tensor[{key}] of a "
-                               f"tensor of shape {self.shape}: {e}") from None
-        self._version[0] += 1
-        return self
+            return
+        base, steps = self._base, self._view[0]
+        new_base = CopySlices.apply(base, out, steps=steps)
+        base.grad_fn, base._requires_grad = new_base.grad_fn, True
+        region = ViewReplay.apply(base, steps=steps)
+        self.grad_fn, self._requires_grad = region.grad_fn, True
+        self._view = (steps, base.grad_fn)
 
 
 function.Tensor = Tensor  # the engine checks isinstance(x, Tensor) without an import cycle
 
 _ARRAY_INPLACE = {Add: operator.iadd, Sub: operator.isub, Mul: operator.imul,
                   Div: operator.itruediv}
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to "
+            "a single memory location. Please clone() the tensor before performing the "
+            "operation.")
+
+
+def _recording(*operands: Any) -> bool:
+    """Will an op on these operands be recorded in the graph?"""
+    return _grad_mode.enabled and any(getattr(x, "_requires_grad", False) for x in operands)
 
 
 # ---------------------------------------------------------------------------------------
@@ -801,7 +821,7 @@ def _compare(op: Any, a: Tensor, b: Any, logical: bool = False) -> Any:
     return Tensor._make(result, a._device)
 
 
-def _check_inplace_operand(self: Tensor, fn: type[Function], other: Any) -> Any:
+def _inplace_operand(self: Tensor, fn: type[Function], other: Any) -> Any:
     """An in-place op keeps self's dtype and shape: check that the result fits in them."""
     other = _as_tensor(other, self._device)
     if isinstance(other, Tensor) and other._device is not self._device:
@@ -814,10 +834,7 @@ def _check_inplace_operand(self: Tensor, fn: type[Function], other: Any) -> Any:
         raise RuntimeError(f"result type {dt._torch_name} can't be cast to the desired "
                            f"output type {self._dtype._torch_name}")
     if isinstance(other, Tensor):
-        shape = _broadcast_shapes(self.shape, other.shape)
-        if shape != self.shape:
-            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
-                               f"broadcast shape {list(shape)}")
+        _broadcast_into(self.shape, other.shape)
         return other if other._dtype is self._dtype else other.to(self._dtype)
     return _cast(other, self._dtype, self._device)
 
@@ -835,6 +852,14 @@ def _broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
                                f"shapes are {', '.join(str(list(s)) for s in shapes)}")
         out.append(distinct.pop() if distinct else 1)
     return tuple(out)
+
+
+def _broadcast_into(target: tuple[int, ...], shape: tuple[int, ...]) -> None:
+    """An in-place result keeps the target's shape: `shape` must broadcast into it."""
+    result = _broadcast_shapes(target, shape)
+    if result != tuple(target):
+        raise RuntimeError(f"output with shape {list(target)} doesn't match the broadcast "
+                           f"shape {list(result)}")
 
 
 def _floating(t: Tensor) -> Tensor:

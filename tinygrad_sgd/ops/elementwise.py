@@ -39,7 +39,8 @@ class Mul(Function):
     """out = a * b;  d/da = b, d/db = a"""
 
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        da, db = ctx.needs_input_grad
+        ctx.save_for_backward(a if db else None, b if da else None)  # only what backward reads
         return a * b
 
     def backward(ctx, grad_output):
@@ -52,7 +53,7 @@ class Div(Function):
     """out = a / b;  d/da = 1/b, d/db = -a/b²"""
 
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         return a / b
 
     def backward(ctx, grad_output):

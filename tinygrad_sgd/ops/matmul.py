@@ -16,16 +16,20 @@ class Matmul(Function):
     """
 
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        da, db = ctx.needs_input_grad
+        ctx.save_for_backward(a if db else None, b if da else None)  # only what backward reads
+        ctx.a_ndim, ctx.b_ndim = a.ndim, b.ndim
         return ctx.xp.matmul(a, b)
 
     def backward(ctx, grad_output):
-        a, b = ctx.saved_tensors
-        a_is_vector, b_is_vector = a.ndim == 1, b.ndim == 1
+        a, b = ctx.saved_tensors  # None where not needed
+        a_is_vector, b_is_vector = ctx.a_ndim == 1, ctx.b_ndim == 1
         if b_is_vector:  # b first: with both 1-D, grad_output is 0-d, then (1,), then (1, 1)
-            grad_output, b = grad_output[..., None], b[:, None]
+            grad_output = grad_output[..., None]
+            b = b[:, None] if b is not None else None
         if a_is_vector:
-            grad_output, a = grad_output[..., None, :], a[None, :]
+            grad_output = grad_output[..., None, :]
+            a = a[None, :] if a is not None else None
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
             grad_a = grad_output @ b.mT

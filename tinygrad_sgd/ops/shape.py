@@ -80,3 +80,48 @@ class Stack(Function):
 
     def backward(ctx, grad_output):
         return tuple(grad_output[(slice(None),) * ctx.dim + (i, ...)] for i in range(ctx.count))
+
+
+# ---------------------------------------------------------------------------------------
+# in-place changes through a view (torch's CopySlices): `x[:, 0].mul_(w)` with x in a graph
+# ---------------------------------------------------------------------------------------
+def replay(xp, array, steps):
+    """Apply a view's recorded steps ((op class, options), ...) to an array of the base's
+    shape: the same region of any such array (the base itself, a gradient, zeros)."""
+    for cls, options in steps:
+        ctx = cls()
+        ctx.xp = xp
+        array = ctx.forward(array, **options)
+    return array
+
+
+class ViewReplay(Function):
+    """out = the region of the base that a view covers;  d/dbase = zeros with g in that
+    region"""
+
+    is_view = True
+
+    def forward(ctx, base, steps):
+        ctx.shape, ctx.steps = base.shape, steps
+        return replay(ctx.xp, base, steps)
+
+    def backward(ctx, grad_output):
+        grad = ctx.xp.zeros(ctx.shape, dtype=grad_output.dtype)
+        replay(ctx.xp, grad, ctx.steps)[...] = grad_output
+        return grad
+
+
+class CopySlices(Function):
+    """out = base with a view's region replaced by v;  d/dbase = g with that region zeroed,
+    d/dv = g's region"""
+
+    def forward(ctx, base, v, steps):
+        ctx.steps = steps
+        out = ctx.xp.asarray(base, copy=True)
+        replay(ctx.xp, out, steps)[...] = v
+        return out
+
+    def backward(ctx, grad_output):
+        grad_base = ctx.xp.asarray(grad_output, copy=True)
+        replay(ctx.xp, grad_base, ctx.steps)[...] = 0
+        return grad_base, replay(ctx.xp, grad_output, ctx.steps)
