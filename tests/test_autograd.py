@@ -343,7 +343,7 @@ def _tap(lib, a, change):
 
 def _sibling(lib, a, w):
     h = a * 2
-    first, second = h[0], h[1]
+    first, second = h[0], h[:, 0]  # they overlap at h[0, 0]
     first.mul_(w[0])  # changes h, so `second`'s history must be refreshed too
     return (second * 3).sum() + (h * h).sum() + first.sum()
 
