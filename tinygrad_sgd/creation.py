@@ -101,6 +101,9 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 def _shape(size: tuple) -> tuple[int, ...]:
     """Sizes as separate ints or as one tuple/list."""
+    if not size:
+        raise TypeError('missing 1 required positional argument: "size" (e.g. zeros(2, 3) '
+                        'or zeros((2, 3)); zeros(()) for a 0-d tensor)')
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     try:
@@ -162,9 +165,16 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, device: An
     """`steps` evenly spaced values from start to end, both included."""
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    values = np.linspace(start, end, steps, dtype=np.float64)
-    return tensor(values, dtype=dtype or dtypes.float32, device=device,
-                  requires_grad=requires_grad)
+    dt = dtypes.to_dtype(dtype) if dtype else dtypes.float32
+    # torch's formula, in the result dtype: the first half counts up from start, the second
+    # half down from end, so both ends are exact
+    kind = np.dtype(dt.name) if dt.is_floating_point else np.dtype(np.float64)
+    lo, hi = kind.type(start), kind.type(end)
+    step = (hi - lo) / kind.type(max(steps - 1, 1))
+    i = np.arange(steps, dtype=np.float64)  # float64: one rounding, like torch's fused a+b*c
+    values = np.where(i < steps // 2, lo + np.float64(step) * i,
+                      hi - np.float64(step) * (steps - 1 - i))
+    return tensor(values.astype(kind), dtype=dt, device=device, requires_grad=requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,

@@ -341,6 +341,10 @@ class Tensor:
         return _binary(Pow, base, self)
 
     def __neg__(self) -> "Tensor":
+        if self._dtype is dtypes.bool_:
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not "
+                               "supported. If you are trying to invert a mask, use the `~` "
+                               "or `logical_not()` operator instead.")
         return Neg.apply(self)
 
     def __pos__(self) -> "Tensor":
@@ -782,13 +786,17 @@ def _as_tensor(x: Any, device: Device) -> Any:
 
 def _binary(fn: type[Function], a: Any, b: Any) -> Tensor:
     """Apply a two-input op after torch's dtype promotion (a or b may be a Python number)."""
-    if a.__class__ is Tensor and b.__class__ is Tensor and a._dtype is b._dtype:
+    if (a.__class__ is Tensor and b.__class__ is Tensor and a._dtype is b._dtype
+            and a._dtype.is_floating_point):
         return fn.apply(a, b)  # the common case, kept fast
     device = a._device if isinstance(a, Tensor) else b._device
     a, b = _as_tensor(a, device), _as_tensor(b, device)
     dt = result_type(a, b)
     if fn is Div and not dt.is_floating_point:
         dt = dtypes.float32  # true division of integers gives floats
+    if fn is Sub and dt is dtypes.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
     if fn is Pow and not dt.is_floating_point and isinstance(b, int) and b < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     if fn is Pow and not isinstance(a, Tensor):  # 2 ** x: d/dx needs log(2) as an array
