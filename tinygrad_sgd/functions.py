@@ -142,7 +142,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
 def _same_device_and_dtype(name: str, tensors: Sequence[Tensor]) -> list[Tensor]:
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+        raise ValueError(f"{name}(): expected a non-empty list of Tensors")
     for i, x in enumerate(tensors):
         if not isinstance(x, Tensor):
             raise TypeError(f"{name}(): expected a sequence of Tensors, but element {i} is "

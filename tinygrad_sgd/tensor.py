@@ -786,9 +786,18 @@ def _as_tensor(x: Any, device: Device) -> Any:
 
 def _binary(fn: type[Function], a: Any, b: Any) -> Tensor:
     """Apply a two-input op after torch's dtype promotion (a or b may be a Python number)."""
-    if (a.__class__ is Tensor and b.__class__ is Tensor and a._dtype is b._dtype
-            and a._dtype.is_floating_point):
-        return fn.apply(a, b)  # the common case, kept fast
+    try:
+        if (a.__class__ is Tensor and b.__class__ is Tensor and a._dtype is b._dtype
+                and a._dtype.is_floating_point):
+            return fn.apply(a, b)  # the common case, kept fast
+        return _promoted(fn, a, b)
+    except ValueError:  # the array module could not broadcast: say so in torch's terms
+        _broadcast_shapes(getattr(a, "shape", ()), getattr(b, "shape", ()))
+        raise
+
+
+def _promoted(fn: type[Function], a: Any, b: Any) -> Tensor:
+    """fn(a, b) after converting both to their torch result dtype."""
     device = a._device if isinstance(a, Tensor) else b._device
     a, b = _as_tensor(a, device), _as_tensor(b, device)
     dt = result_type(a, b)
@@ -825,7 +834,11 @@ def _compare(op: Any, a: Tensor, b: Any, logical: bool = False) -> Any:
     if logical and dt.is_floating_point:
         raise TypeError("& | ^ need bool or integer tensors, got floating point")
     a, b = _cast(a, dt, a._device), _cast(b, dt, a._device)
-    result = op(a._data, b._data if isinstance(b, Tensor) else b)
+    try:
+        result = op(a._data, b._data if isinstance(b, Tensor) else b)
+    except ValueError:
+        _broadcast_shapes(a.shape, getattr(b, "shape", ()))
+        raise
     return Tensor._make(result, a._device)
 
 
