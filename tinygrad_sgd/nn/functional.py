@@ -1,0 +1,210 @@
+"""Losses and activations as functions (torch.nn.functional): `import
+tinygrad_sgd.nn.functional as F`, then `F.cross_entropy(model(x), y)`.
+
+Each is a few Tensor operations, so autograd differentiates them with no new op; the
+checks up front turn a wrong target into an error that says what was expected.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from .. import dtypes
+from ..creation import arange
+from ..tensor import Tensor
+
+__all__ = ["linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "mse_loss",
+           "nll_loss", "cross_entropy"]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# ---------------------------------------------------------------------------------------
+# layers and activations
+# ---------------------------------------------------------------------------------------
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """input @ weight.T + bias, with weight of shape (out_features, in_features)."""
+    if input.ndim >= 1 and weight.ndim == 2 and input.shape[-1] != weight.shape[1]:
+        rows = input.numel() // input.shape[-1] if input.shape[-1] else 0
+        # torch's wording (it flattens the leading dims into rows), then what to fix
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x"
+                           f"{input.shape[-1]} and {weight.shape[1]}x{weight.shape[0]}): "
+                           f"the layer expects inputs whose last dimension is "
+                           f"in_features={weight.shape[1]}, but the input has shape "
+                           f"{tuple(input.shape)}")
+    out = input @ weight.T
+    return out if bias is None else out + bias
+
+
+def relu(input: Tensor) -> Tensor:
+    """max(0, x), elementwise."""
+    return input.relu()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + e^-x), elementwise."""
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def _softmax_dim(input: Tensor, dim: int | None, name: str) -> int:
+    """torch's legacy choice when no dim is given (with its warning): dim 0 for 0-, 1- and
+    3-d inputs, else dim 1. Pass dim explicitly."""
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the "
+                  "call to include dim=X as an argument.", stacklevel=3)
+    return 0 if input.ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    """e^x / Σ e^x along dim: each slice becomes probabilities that sum to 1."""
+    return input.softmax(_softmax_dim(input, dim, "softmax"))
+
+
+def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    """x - log Σ e^x along dim, computed without overflow (shifted by the max)."""
+    return input.log_softmax(_softmax_dim(input, dim, "log_softmax"))
+
+
+# ---------------------------------------------------------------------------------------
+# losses
+# ---------------------------------------------------------------------------------------
+def _check_reduction(reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction "
+                         f"(expected one of {', '.join(map(repr, _REDUCTIONS))})")
+
+
+def _reduce(losses: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return losses.mean()
+    return losses.sum() if reduction == "sum" else losses
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """mean((input - target)²): the lesson's `mse`.
+
+    A target of another shape broadcasts, as in torch, with torch's warning, because
+    y_hat of shape (n, 1) against y of shape (n,) silently makes an (n, n) matrix.
+    """
+    _check_reduction(reduction)
+    if isinstance(target, Tensor) and target.shape != input.shape:
+        warnings.warn(f"Using a target size ({tuple(target.shape)}) that is different to the "
+                      f"input size ({tuple(input.shape)}). This will likely lead to incorrect "
+                      "results due to broadcasting. Please ensure they have the same size.",
+                      stacklevel=2)
+    return _reduce((input - target) ** 2, reduction)
+
+
+def _as_rows(input: Tensor) -> Tensor:
+    """(C,), (N, C) or (N, C, d1, ...) scores as rows of shape (M, C), classes last."""
+    if input.ndim == 1:
+        return input.unsqueeze(0)
+    if input.ndim > 2:  # move the class dim to the end, then one row per position
+        order = (0, *range(2, input.ndim), 1)
+        return input.permute(order).reshape(-1, input.shape[1])
+    return input
+
+
+def _check_class_targets(name: str, input: Tensor, target: Any, weight: Tensor | None,
+                         ignore_index: int) -> Tensor:
+    """Class-index targets: int64, one per sample (and position), each in [0, C).
+    Returns the mask of targets equal to ignore_index."""
+    if not isinstance(target, Tensor):
+        raise TypeError(f"{name}(): argument 'target' must be Tensor, not "
+                        f"{type(target).__name__}")
+    if input.ndim == 0:
+        raise RuntimeError(f"{name}(): input must have a class dimension, got a 0-d tensor")
+    if target.device != input.device:
+        raise RuntimeError(f"{name}(): expected input and target on the same device, but "
+                           f"input is on {input.device} and target on {target.device}")
+    n_classes = input.shape[0 if input.ndim == 1 else 1]
+    if target.dtype is not dtypes.int64:
+        hint = (f"; floating-point targets (class probabilities) must have the input's shape "
+                f"{tuple(input.shape)}" if target.dtype.is_floating_point else "")
+        raise RuntimeError(f"expected target dtype to be Long (int64 class indices in "
+                           f"[0, {n_classes})), but got {target.dtype._torch_name} of shape "
+                           f"{tuple(target.shape)}{hint}; convert with target.long()")
+    target_batch = target.shape[0] if target.ndim else 0
+    if input.ndim >= 2 and target_batch != input.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
+                         f"batch_size ({target_batch}).")
+    expected = () if input.ndim == 1 else (input.shape[0], *input.shape[2:])
+    if tuple(target.shape) != expected:
+        raise RuntimeError(f"{name}(): expected target of shape {expected} (one class index "
+                           f"per sample) for input of shape {tuple(input.shape)}, got target "
+                           f"of shape {tuple(target.shape)}")
+    if weight is not None and tuple(weight.shape) != (n_classes,):
+        raise RuntimeError(f"weight tensor should be defined either for all {n_classes} "
+                           f"classes or no classes but got weight tensor of shape: "
+                           f"{list(weight.shape)}")
+    ignored = target == ignore_index
+    out_of_range = ((target < 0) | (target >= n_classes)) & ~ignored
+    if bool(out_of_range.any()):
+        value = target[out_of_range].tolist()[0]
+        raise IndexError(f"Target {value} is out of bounds: class indices must be in "
+                         f"[0, {n_classes - 1}] for an input with {n_classes} classes")
+    return ignored
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """Negative log likelihood of the target classes, given log-probabilities.
+
+    loss_i = -w[t_i] · input[i, t_i];  'mean' divides Σ loss_i by Σ w[t_i] (N without
+    weights). Targets equal to ignore_index count for nothing.
+
+    >>> logp = tg.tensor([[0., -1.], [-2., 0.]])
+    >>> nll_loss(logp, tg.tensor([1, 0]))     # (1 + 2) / 2
+    tensor(1.5000)
+    """
+    _check_reduction(reduction)
+    ignored = _check_class_targets("nll_loss", input, target, weight, ignore_index)
+    rows, t = _as_rows(input), target.reshape(-1)
+    n = rows.shape[0]
+    if weight is None and not bool(ignored.any()):  # the common case: no weights needed
+        picked = rows[arange(n, device=rows.device), t]  # input[i, t_i] for every i
+        return _reduce(-picked, reduction) if reduction != "none" else \
+            (-picked).reshape(target.shape)
+    keep = ~ignored.reshape(-1)
+    t = t.where(keep, 0)  # ignored targets may be out of range: pick class 0, weight 0
+    picked = rows[arange(n, device=rows.device), t]
+    w = keep.to(rows.dtype)
+    if weight is not None:
+        w = w * weight.to(rows.dtype)[t]
+    losses = -picked * w
+    if reduction == "none":
+        return losses.reshape(target.shape)
+    return losses.sum() if reduction == "sum" else losses.sum() / w.sum()
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """Cross-entropy of raw scores (logits) against int64 class indices: nll_loss of
+    log_softmax(input), which never overflows (log_softmax subtracts the max first).
+
+    input has shape (N, C) (or (C,), or (N, C, d1, ...)); target holds one class index per
+    sample, or, as a float tensor of input's shape, class probabilities.
+
+    >>> cross_entropy(tg.tensor([[2., 0.], [0., 2.]]), tg.tensor([0, 1]))
+    tensor(0.1269)
+    """
+    _check_reduction(reduction)
+    class_dim = 0 if input.ndim == 1 else 1
+    if isinstance(target, Tensor) and target.dtype.is_floating_point \
+            and target.shape == input.shape:  # probabilities: -Σ_c p_c · log q_c
+        logp = input.log_softmax(class_dim)
+        if weight is not None:
+            shape = [1] * input.ndim
+            shape[class_dim] = -1
+            logp = logp * weight.reshape(shape)
+        losses = -(target * logp).sum(class_dim)
+        return _reduce(losses, reduction)
+    if input.ndim == 0:
+        raise RuntimeError("cross_entropy(): input must have a class dimension, got a 0-d "
+                           "tensor")
+    return nll_loss(input.log_softmax(class_dim), target, weight, ignore_index, reduction)

@@ -1,0 +1,110 @@
+"""Datasets and mini-batches.
+
+A Dataset answers `len(ds)` and `ds[i]` (one sample). A DataLoader cuts an epoch into
+mini-batches: it orders the indices 0..n-1 (shuffled with tinygrad_sgd's own seeded
+generator, so `tg.manual_seed` repeats the order), and each batch gathers its samples.
+
+    ds = TensorDataset(x, y)
+    for xb, yb in DataLoader(ds, batch_size=64, shuffle=True):
+        ...                           # every sample exactly once per epoch
+"""
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any, Iterator, Sequence
+
+from ..creation import arange, randperm, tensor
+from ..functions import stack
+from ..tensor import Tensor
+
+__all__ = ["Dataset", "TensorDataset", "DataLoader", "default_collate"]
+
+
+class Dataset:
+    """Base class: define `__getitem__(i)` (one sample) and `__len__`."""
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+    def __len__(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} must define __len__")
+
+
+class TensorDataset(Dataset):
+    """Samples are rows: `ds[i]` is `(x[i], y[i])` for `TensorDataset(x, y)`."""
+
+    def __init__(self, *tensors: Tensor) -> None:
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        for t in tensors:
+            if not isinstance(t, Tensor):
+                raise TypeError(f"TensorDataset expects Tensors, got {type(t).__name__}")
+            if t.ndim == 0:
+                raise ValueError("TensorDataset expects tensors with a first (sample) "
+                                 "dimension, got a 0-d tensor")
+        sizes = [t.shape[0] for t in tensors]
+        if len(set(sizes)) > 1:  # torch asserts; we say which sizes disagree
+            raise ValueError(f"Size mismatch between tensors: their first dimensions "
+                             f"(numbers of samples) are {sizes}")
+        self.tensors = tensors
+
+    def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+
+
+def default_collate(samples: Sequence[Any]) -> Any:
+    """Join a list of samples into a batch: tensors are stacked along a new first dim,
+    Python numbers become a tensor, and tuples/lists/dicts are joined field by field
+    (a tuple sample gives a list of batched fields, as torch's default_collate does)."""
+    first = samples[0]
+    if isinstance(first, Tensor):
+        return stack(list(samples))
+    if isinstance(first, (int, float, bool)):
+        return tensor(list(samples))
+    if isinstance(first, dict):
+        return {k: default_collate([s[k] for s in samples]) for k in first}
+    if isinstance(first, (tuple, list)):  # a list of fields, as torch returns
+        return [default_collate(list(field)) for field in zip(*samples)]
+    raise TypeError(f"default_collate: batch must contain tensors, numbers, dicts or "
+                    f"lists; found {type(first).__name__}")
+
+
+class DataLoader:
+    """Mini-batches of `dataset`, in order or shuffled anew at every epoch.
+
+    The last batch is smaller when batch_size does not divide len(dataset), unless
+    drop_last=True drops it. For a TensorDataset a batch is gathered from each tensor
+    in one indexing call (`x[idx]`), which gives the same batch as stacking samples.
+    """
+
+    def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False,
+                 drop_last: bool = False, collate_fn: Any = None) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+            raise ValueError(f"batch_size should be a positive integer value, but got "
+                             f"batch_size={batch_size}")
+        if not isinstance(shuffle, bool):
+            raise ValueError(f"shuffle should be a boolean value, but got shuffle={shuffle}")
+        self.dataset, self.batch_size = dataset, batch_size
+        self.shuffle, self.drop_last = shuffle, drop_last
+        self.collate_fn = collate_fn or default_collate
+
+    def __len__(self) -> int:
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def __iter__(self) -> Iterator[Any]:
+        n = len(self.dataset)
+        # The order is drawn on the CPU, so a seed gives the same batches on every device.
+        order = randperm(n) if self.shuffle else arange(n)
+        for b in range(len(self)):
+            yield self._fetch(order[b * self.batch_size:(b + 1) * self.batch_size])
+
+    def _fetch(self, idx: Tensor) -> Any:
+        if isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate:
+            # one gather per tensor; the indices travel explicitly to the data's device
+            return [t[idx.to(t.device)] for t in self.dataset.tensors]
+        return self.collate_fn([self.dataset[operator.index(i)] for i in idx.tolist()])
