@@ -3,6 +3,7 @@
     import tinygrad_sgd as torch   # the lesson's notebook runs unchanged
 """
 from . import autograd, cuda, dtypes, nn
+from . import optim, utils
 from .backend import get_device as device
 from .backend import manual_seed
 from .creation import (
