@@ -5,9 +5,11 @@ from typing import Any, Callable
 
 from . import dtypes
 from .function import Function, no_grad, run_backward
-from .tensor import Tensor, _root_gradient
+from .explain import detect_anomaly, set_detect_anomaly, trace  # learner tools
+from .tensor import Tensor, root_gradient
 
-__all__ = ["grad", "gradcheck", "Function", "backward"]
+__all__ = ["grad", "gradcheck", "Function", "backward", "trace", "detect_anomaly",
+           "set_detect_anomaly"]
 
 
 def _as_tuple(x: Any) -> tuple:
@@ -22,7 +24,7 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool = False)
         if not t.requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have "
                                "a grad_fn")
-    run_backward(tensors, [_root_gradient(t, g) for t, g in zip(tensors, grads)],
+    run_backward(tensors, [root_gradient(t, g) for t, g in zip(tensors, grads)],
                  retain_graph)
 
 
@@ -49,7 +51,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     capture = {}
     for i, x in enumerate(inputs):
         capture.setdefault(x.grad_fn if x.grad_fn is not None else x, i)
-    found = run_backward(outputs, [_root_gradient(t, g) for t, g in zip(outputs, grad_outputs)],
+    found = run_backward(outputs, [root_gradient(t, g) for t, g in zip(outputs, grad_outputs)],
                          bool(retain_graph), capture=capture)
     result = []
     for i, x in enumerate(inputs):

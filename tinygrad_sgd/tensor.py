@@ -6,54 +6,27 @@ A Tensor holds
   grad_fn        the Function node that computed it (None for a leaf, which you made);
   _version       a counter shared with its views, bumped by every in-place change, so the
                  engine can tell when a value saved for backward was overwritten.
-Every operator and method below is a one-liner that calls an op in `ops/`; read those
-for the math.
+Operators and methods are one-liners: `x @ a` calls functions.matmul, which checks the
+shapes and applies ops/matmul.py's Matmul. The in-place machinery (x += 1, x[i] = v,
+a.sub_(lr * a.grad)) lives here, at the end of the class.
 """
 from __future__ import annotations
 
 import math
 import operator
-from typing import Any, Iterator, NamedTuple, Sequence
+from typing import Any, Iterator
 
 from . import dtypes, function
 from .backend import CPU, Device, get_device
+from .checks import broadcast_into, dim_index, python_scalar
 from .dtypes import dtype as DType
 from .dtypes import result_type
 from .function import Function, _grad_mode, run_backward
-from .ops.elementwise import (
-    Abs,
-    Add,
-    Cast,
-    Clamp,
-    Clone,
-    Div,
-    Exp,
-    Log,
-    Maximum,
-    Minimum,
-    Mul,
-    Neg,
-    Pow,
-    Relu,
-    Sigmoid,
-    Sqrt,
-    Sub,
-    Tanh,
-    ToDevice,
-    Where,
-)
+from .ops.elementwise import Add, Cast, Clamp, Clone, Div, Mul, Neg, Sub, ToDevice
 from .ops.index import AdvancedIndex, BasicIndex, IndexPut, assign_basic, normalize_key
-from .ops.matmul import Matmul
-from .ops.reduce import LogSoftmax, Max, Mean, Min, Softmax, Std, Sum, TakeAlongDim, Var
-from .ops.shape import CopySlices, Expand, Permute, Reshape, View, ViewReplay
+from .ops.shape import CopySlices, ViewReplay
 
 Scalar = int | float | bool
-
-
-class MaxMin(NamedTuple):
-    """What `max(dim)` and `min(dim)` return, as torch.return_types.max does."""
-    values: "Tensor"
-    indices: "Tensor"
 
 
 class Tensor:
@@ -89,7 +62,7 @@ class Tensor:
         return self._data.shape
 
     def size(self, dim: int | None = None) -> Any:
-        return self.shape if dim is None else self.shape[_dim(dim, self.ndim)]
+        return self.shape if dim is None else self.shape[dim_index(dim, self.ndim)]
 
     @property
     def ndim(self) -> int:
@@ -152,7 +125,7 @@ class Tensor:
             raise RuntimeError("element 0 of tensors does not require grad and does not have "
                                "a grad_fn: nothing that requires grad went into it (make a "
                                "leaf with requires_grad=True, or compute outside no_grad())")
-        run_backward([self], [_root_gradient(self, gradient)], retain_graph)
+        run_backward([self], [root_gradient(self, gradient)], retain_graph)
 
     def _accumulate_grad(self, g: Any) -> None:
         """grad += g, in place after the first time (as torch does), so `a.grad` stays the
@@ -306,39 +279,39 @@ class Tensor:
         if self.grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
                                "support the deepcopy protocol; use .detach() first")
-        return _rebuild, (self._device.to_numpy(self._data).copy(), self._device.type,
+        return rebuild, (self._device.to_numpy(self._data).copy(), self._device.type,
                           self._requires_grad, type(self))
 
-    # -- arithmetic (promotion in _binary; math in ops/elementwise.py) ----------------------
+    # -- arithmetic: promotion in functions.binary, the math in ops/elementwise.py ----------
     def __add__(self, other: Any) -> "Tensor":
-        return _binary(Add, self, other)
+        return F.binary(Add, self, other)
 
     def __radd__(self, other: Any) -> "Tensor":
-        return _binary(Add, other, self)
+        return F.binary(Add, other, self)
 
     def __sub__(self, other: Any) -> "Tensor":
-        return _binary(Sub, self, other)
+        return F.binary(Sub, self, other)
 
     def __rsub__(self, other: Any) -> "Tensor":
-        return _binary(Sub, other, self)
+        return F.binary(Sub, other, self)
 
     def __mul__(self, other: Any) -> "Tensor":
-        return _binary(Mul, self, other)
+        return F.binary(Mul, self, other)
 
     def __rmul__(self, other: Any) -> "Tensor":
-        return _binary(Mul, other, self)
+        return F.binary(Mul, other, self)
 
     def __truediv__(self, other: Any) -> "Tensor":
-        return _binary(Div, self, other)
+        return F.binary(Div, self, other)
 
     def __rtruediv__(self, other: Any) -> "Tensor":
-        return _binary(Div, other, self)
+        return F.binary(Div, other, self)
 
     def __pow__(self, exponent: Any) -> "Tensor":
-        return _binary(Pow, self, exponent)
+        return F.pow(self, exponent)
 
     def __rpow__(self, base: Any) -> "Tensor":
-        return _binary(Pow, base, self)
+        return F.pow(base, self)
 
     def __neg__(self) -> "Tensor":
         if self._dtype is dtypes.bool_:
@@ -351,53 +324,46 @@ class Tensor:
         return self
 
     def __abs__(self) -> "Tensor":
-        return self.abs()
+        return F.abs(self)
 
     def __matmul__(self, other: Any) -> "Tensor":
-        return matmul(self, other)
+        return F.matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> "Tensor":
-        return matmul(_as_tensor(other, self._device), self)
+        return F.matmul(F.operand(other, self._device), self)
 
-    add = __add__
-    sub = __sub__
-    mul = __mul__
-    div = __truediv__
-    pow = __pow__
-    neg = __neg__
-
-    def matmul(self, other: "Tensor") -> "Tensor":
-        return matmul(self, other)
+    add, sub, mul, div, pow, neg = __add__, __sub__, __mul__, __truediv__, __pow__, __neg__
+    matmul = __matmul__
 
     # -- comparisons and logic: results are bool tensors outside the graph ---------------
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
-        return _compare(operator.eq, self, other)
+        return F.compare(operator.eq, self, other)
 
     def __ne__(self, other: Any) -> Any:  # type: ignore[override]
-        return _compare(operator.ne, self, other)
+        return F.compare(operator.ne, self, other)
 
     def __lt__(self, other: Any) -> "Tensor":
-        return _compare(operator.lt, self, other)
+        return F.compare(operator.lt, self, other)
 
     def __le__(self, other: Any) -> "Tensor":
-        return _compare(operator.le, self, other)
+        return F.compare(operator.le, self, other)
 
     def __gt__(self, other: Any) -> "Tensor":
-        return _compare(operator.gt, self, other)
+        return F.compare(operator.gt, self, other)
 
     def __ge__(self, other: Any) -> "Tensor":
-        return _compare(operator.ge, self, other)
+        return F.compare(operator.ge, self, other)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def __and__(self, other: Any) -> "Tensor":
-        return _compare(operator.and_, self, other, logical=True)
+        return F.compare(operator.and_, self, other, logical=True)
 
     def __or__(self, other: Any) -> "Tensor":
-        return _compare(operator.or_, self, other, logical=True)
+        return F.compare(operator.or_, self, other, logical=True)
 
     def __xor__(self, other: Any) -> "Tensor":
-        return _compare(operator.xor, self, other, logical=True)
+        return F.compare(operator.xor, self, other, logical=True)
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
@@ -405,8 +371,8 @@ class Tensor:
         if self._dtype.is_floating_point:
             raise TypeError("~ (bitwise not) is only supported for integer and bool tensors")
         xp = self._device.xp
-        inverted = xp.logical_not(self._data) if self._dtype is dtypes.bool_ else \
-            xp.bitwise_invert(self._data)
+        inverted = (xp.logical_not(self._data) if self._dtype is dtypes.bool_
+                    else xp.bitwise_invert(self._data))
         return Tensor._make(inverted, self._device)
 
     def logical_not(self) -> "Tensor":
@@ -419,186 +385,116 @@ class Tensor:
         return Tensor._make(self._device.xp.any(self._data), self._device)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return _arg_reduce(self, "argmax", dim, keepdim)
+        return F.argmax(self, dim, keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return _arg_reduce(self, "argmin", dim, keepdim)
+        return F.argmin(self, dim, keepdim)
 
-    # -- elementwise math (ops/elementwise.py) ------------------------------------------------
+    # -- math, reductions and shapes: see functions.py, and ops/ for the derivatives --------
     def exp(self) -> "Tensor":
-        return Exp.apply(_floating(self))
+        return F.exp(self)
 
     def log(self) -> "Tensor":
-        return Log.apply(_floating(self))
+        return F.log(self)
 
     def sqrt(self) -> "Tensor":
-        return Sqrt.apply(_floating(self))
+        return F.sqrt(self)
 
     def abs(self) -> "Tensor":
-        return Abs.apply(self)
+        return F.abs(self)
 
     def relu(self) -> "Tensor":
-        return Relu.apply(self)
+        return F.relu(self)
 
     def sigmoid(self) -> "Tensor":
-        return Sigmoid.apply(_floating(self))
+        return F.sigmoid(self)
 
     def tanh(self) -> "Tensor":
-        return Tanh.apply(_floating(self))
+        return F.tanh(self)
 
     def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> "Tensor":
-        if min is None and max is None:
-            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-        bounds = [b for b in (min, max) if b is not None]
-        dt = result_type(self, *bounds)
-        return Clamp.apply(self.to(dt), low=_scalar(min), high=_scalar(max))
+        return F.clamp(self, min, max)
 
     clip = clamp
 
     def maximum(self, other: "Tensor") -> "Tensor":
-        return _binary(Maximum, self, _as_tensor(other, self._device))
+        return F.maximum(self, other)
 
     def minimum(self, other: "Tensor") -> "Tensor":
-        return _binary(Minimum, self, _as_tensor(other, self._device))
+        return F.minimum(self, other)
 
     def where(self, condition: "Tensor", other: Any) -> "Tensor":
-        return where(condition, self, other)
+        return F.where(condition, self, other)
 
-    # -- reductions (ops/reduce.py) ---------------------------------------------------------
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
-        x = self.to(dtype) if dtype is not None else self
-        if not x._dtype.is_floating_point and x._dtype is not dtypes.int64:
-            x = x.to(dtypes.int64)  # torch sums bool and int32 into int64
-        return Sum.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
+        return F.sum(self, dim, keepdim, dtype=dtype)
 
     def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
-        x = self.to(dtype) if dtype is not None else self
-        if not x._dtype.is_floating_point:
-            raise RuntimeError("mean(): could not infer output dtype. Input dtype must be "
-                               f"either a floating point or complex dtype. Got: "
-                               f"{x._dtype._torch_name}")
-        return Mean.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
+        return F.mean(self, dim, keepdim, dtype=dtype)
 
     def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: int | None = None) -> "Tensor":
-        return _moment(Var, self, dim, unbiased, keepdim, correction)
+        return F.var(self, dim, unbiased, keepdim, correction=correction)
 
     def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: int | None = None) -> "Tensor":
-        return _moment(Std, self, dim, unbiased, keepdim, correction)
+        return F.std(self, dim, unbiased, keepdim, correction=correction)
 
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
-        """max() of all elements, or (values, indices) along `dim`; max(other) = maximum."""
-        if isinstance(dim, Tensor):
-            return self.maximum(dim)
-        return _extreme(self, Max, "argmax", dim, keepdim)
+        return F.max(self, dim, keepdim)
 
     def min(self, dim: Any = None, keepdim: bool = False) -> Any:
-        if isinstance(dim, Tensor):
-            return self.minimum(dim)
-        return _extreme(self, Min, "argmin", dim, keepdim)
+        return F.min(self, dim, keepdim)
 
     def softmax(self, dim: int) -> "Tensor":
-        return Softmax.apply(_floating(self), dim=_dim(dim, self.ndim))
+        return F.softmax(self, dim)
 
     def log_softmax(self, dim: int) -> "Tensor":
-        return LogSoftmax.apply(_floating(self), dim=_dim(dim, self.ndim))
+        return F.log_softmax(self, dim)
 
-    # -- shape (ops/shape.py) ------------------------------------------------------------
     def view(self, *shape: Any) -> "Tensor":
-        new_shape = _infer_shape(self, shape)
-        try:
-            return View.apply(self, shape=new_shape)
-        except ValueError:  # the array module would have to copy
-            raise RuntimeError(f"view size {list(new_shape)} is not compatible with input "
-                               f"tensor's size {list(self.shape)} and stride (at least one "
-                               "dimension spans across two contiguous subspaces). Use "
-                               ".reshape(...) instead.") from None
+        return F.view(self, *shape)
 
     def reshape(self, *shape: Any) -> "Tensor":
-        """A view when the storage allows it, else a copy (torch's rule)."""
-        new_shape = _infer_shape(self, shape)
-        try:
-            return View.apply(self, shape=new_shape)
-        except ValueError:
-            return Reshape.apply(self, shape=new_shape)
+        return F.reshape(self, *shape)
 
     def view_as(self, other: "Tensor") -> "Tensor":
-        return self.view(other.shape)
+        return F.view(self, other.shape)
 
     def reshape_as(self, other: "Tensor") -> "Tensor":
-        return self.reshape(other.shape)
+        return F.reshape(self, other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
-        if self.ndim == 0:
-            return self.reshape(1)
-        s, e = _dim(start_dim, self.ndim), _dim(end_dim, self.ndim)
-        return self.reshape(*self.shape[:s], -1, *self.shape[e + 1:]) if s <= e else self
+        return F.flatten(self, start_dim, end_dim)
 
     def permute(self, *dims: Any) -> "Tensor":
-        if not dims:
-            raise TypeError('permute() missing 1 required positional arguments: "dims"')
-        dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
-        order = tuple(_dim(d, self.ndim) for d in dims)
-        if len(order) != self.ndim or sorted(order) != list(range(self.ndim)):
-            raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input "
-                               f"does not match the length of the desired ordering of "
-                               f"dimensions i.e. input.dim() = {self.ndim} is not equal to "
-                               f"len(dims) = {len(dims)}" if len(order) != self.ndim else
-                               f"permute(): duplicate dims are not allowed (got {dims})")
-        return Permute.apply(self, dims=order)
+        return F.permute(self, *dims)
 
     def transpose(self, dim0: int, dim1: int) -> "Tensor":
-        order = list(range(self.ndim))
-        d0, d1 = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
-        order[d0], order[d1] = order[d1], order[d0]
-        return Permute.apply(self, dims=tuple(order))
+        return F.transpose(self, dim0, dim1)
 
     def t(self) -> "Tensor":
-        if self.ndim > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
-                               f"{self.ndim}D")
-        return self.transpose(0, 1) if self.ndim == 2 else self
+        return F.t(self)
 
     @property
     def T(self) -> "Tensor":
-        return Permute.apply(self, dims=tuple(reversed(range(self.ndim))))
+        return F.permute(self, *reversed(range(self.ndim))) if self.ndim else self.view(())
 
     @property
     def mT(self) -> "Tensor":
-        return self.transpose(-2, -1)
+        return F.transpose(self, -2, -1)
 
     def squeeze(self, dim: Any = None) -> "Tensor":
-        dims = range(self.ndim) if dim is None else _dims(dim, self.ndim) or ()
-        return self.view(tuple(n for i, n in enumerate(self.shape)
-                               if not (i in dims and n == 1)))
+        return F.squeeze(self, dim)
 
     def unsqueeze(self, dim: int) -> "Tensor":
-        d = _dim(dim, self.ndim + 1)
-        return self.view(self.shape[:d] + (1,) + self.shape[d:])
+        return F.unsqueeze(self, dim)
 
     def expand(self, *shape: Any) -> "Tensor":
-        if not shape:
-            raise TypeError('expand() missing 1 required positional arguments: "size"')
-        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) \
-            else shape
-        lead = len(shape) - self.ndim
-        if lead < 0:
-            raise RuntimeError(f"expand: the number of sizes provided ({len(shape)}) must be "
-                               f"greater or equal to the number of dimensions in the tensor "
-                               f"({self.ndim})")
-        target = tuple(self.shape[i - lead] if n == -1 and i >= lead else n
-                       for i, n in enumerate(shape))
-        for i, n in enumerate(self.shape):
-            if n != 1 and n != target[lead + i]:
-                raise RuntimeError(f"The expanded size of the tensor ({target[lead + i]}) "
-                                   f"must match the existing size ({n}) at non-singleton "
-                                   f"dimension {lead + i}.  Target sizes: {list(shape)}.  "
-                                   f"Tensor sizes: {list(self.shape)}")
-        return Expand.apply(self, shape=target)
+        return F.expand(self, *shape)
 
     def expand_as(self, other: "Tensor") -> "Tensor":
-        return self.expand(other.shape)
+        return F.expand(self, other.shape)
 
     # -- indexing (ops/index.py) ---------------------------------------------------------------
     def __getitem__(self, key: Any) -> "Tensor":
@@ -611,16 +507,16 @@ class Tensor:
 
     # -- in-place ---------------------------------------------------------------------------
     def __iadd__(self, other: Any) -> "Tensor":
-        return self._inplace(Add, _inplace_operand(self, Add, other))
+        return self._inplace(Add, F.inplace_operand(self, Add, other))
 
     def __isub__(self, other: Any) -> "Tensor":
-        return self._inplace(Sub, _inplace_operand(self, Sub, other))
+        return self._inplace(Sub, F.inplace_operand(self, Sub, other))
 
     def __imul__(self, other: Any) -> "Tensor":
-        return self._inplace(Mul, _inplace_operand(self, Mul, other))
+        return self._inplace(Mul, F.inplace_operand(self, Mul, other))
 
     def __itruediv__(self, other: Any) -> "Tensor":
-        return self._inplace(Div, _inplace_operand(self, Div, other))
+        return self._inplace(Div, F.inplace_operand(self, Div, other))
 
     add_, sub_, mul_, div_ = __iadd__, __isub__, __imul__, __itruediv__
 
@@ -628,7 +524,7 @@ class Tensor:
         if result_type(self, *(b for b in (min, max) if b is not None)) is not self._dtype:
             raise RuntimeError(f"result type Float can't be cast to the desired output type "
                                f"{self._dtype._torch_name}")
-        return self._inplace(Clamp, low=_scalar(min), high=_scalar(max))
+        return self._inplace(Clamp, low=python_scalar(min), high=python_scalar(max))
 
     def zero_(self) -> "Tensor":
         return self._assign((Ellipsis,), True, 0)
@@ -639,7 +535,7 @@ class Tensor:
     def copy_(self, src: "Tensor") -> "Tensor":
         if not isinstance(src, Tensor):
             raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-        _broadcast_into(self.shape, src.shape)
+        broadcast_into(self.shape, src.shape)
         return self._assign((Ellipsis,), True, src.to(self._device))  # an explicit transfer
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> "Tensor":
@@ -659,7 +555,7 @@ class Tensor:
                                    f"{value._device}; move it with .to() first")
             value = value if value._dtype is self._dtype else value.to(self._dtype)
         else:
-            value = _scalar(value)
+            value = python_scalar(value)
         if _recording(self, value):
             return self._inplace(IndexPut, value, key=key, basic=basic)
         array = value._data if isinstance(value, Tensor) else value
@@ -748,226 +644,8 @@ def _recording(*operands: Any) -> bool:
     return _grad_mode.enabled and any(getattr(x, "_requires_grad", False) for x in operands)
 
 
-# ---------------------------------------------------------------------------------------
-# helpers: checking and converting what users pass
-# ---------------------------------------------------------------------------------------
-def _scalar(x: Any) -> Any:
-    """A Python number as a plain int/float/bool (numpy scalars would upcast float32)."""
-    if x is None or type(x) in (int, float, bool):
-        return x
-    if isinstance(x, bool) or type(x).__name__ == "bool_":
-        return bool(x)
-    if isinstance(x, float) or hasattr(x, "is_integer"):
-        return float(x)
-    try:
-        return operator.index(x)
-    except TypeError:
-        raise TypeError(f"expected a Tensor or a Python number, got {type(x).__name__}") \
-            from None
 
-
-def _as_tensor(x: Any, device: Device) -> Any:
-    """Tensors and Python numbers pass; an array of the same device is wrapped; anything
-    else (an array of another device) is refused rather than copied behind your back."""
-    if isinstance(x, Tensor) or isinstance(x, (int, float)):
-        return x
-    if isinstance(x, device.array_type):
-        return Tensor._make(x, device)
-    module = type(x).__module__.split(".")[0]
-    if module in ("numpy", "cupy", "array_api_strict"):
-        if hasattr(x, "ndim") and x.ndim == 0 and module == "numpy":
-            return _scalar(x.item())
-        raise RuntimeError(f"expected a tensor on {device}, got a {module} array: convert it "
-                           f"with tinygrad_sgd.tensor(array, device='{device}') first")
-    if hasattr(x, "is_integer") or hasattr(x, "__index__"):
-        return _scalar(x)
-    raise TypeError(f"unsupported operand type: {type(x).__name__}")
-
-
-def _binary(fn: type[Function], a: Any, b: Any) -> Tensor:
-    """Apply a two-input op after torch's dtype promotion (a or b may be a Python number)."""
-    try:
-        if (a.__class__ is Tensor and b.__class__ is Tensor and a._dtype is b._dtype
-                and a._dtype.is_floating_point):
-            return fn.apply(a, b)  # the common case, kept fast
-        return _promoted(fn, a, b)
-    except ValueError:  # the array module could not broadcast: say so in torch's terms
-        _broadcast_shapes(getattr(a, "shape", ()), getattr(b, "shape", ()))
-        raise
-
-
-def _promoted(fn: type[Function], a: Any, b: Any) -> Tensor:
-    """fn(a, b) after converting both to their torch result dtype."""
-    device = a._device if isinstance(a, Tensor) else b._device
-    a, b = _as_tensor(a, device), _as_tensor(b, device)
-    dt = result_type(a, b)
-    if fn is Div and not dt.is_floating_point:
-        dt = dtypes.float32  # true division of integers gives floats
-    if fn is Sub and dt is dtypes.bool_:
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
-                           "supported. Use the `^` or `logical_xor()` operator instead.")
-    if fn is Pow and not dt.is_floating_point and isinstance(b, int) and b < 0:
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
-    if fn is Pow and not isinstance(a, Tensor):  # 2 ** x: d/dx needs log(2) as an array
-        a = Tensor._make(device.xp.asarray(a, dtype=device.xp_dtype(dt)), device)
-    return fn.apply(_cast(a, dt, device), _cast(b, dt, device))
-
-
-def _cast(x: Any, dt: DType, device: Device) -> Any:
-    if isinstance(x, Tensor):
-        return x if x._dtype is dt else x.to(dt)
-    if isinstance(x, bool) and dt is not dtypes.bool_:
-        x = int(x)
-    return x  # a Python number: the array module keeps the array's dtype for it
-
-
-def _compare(op: Any, a: Tensor, b: Any, logical: bool = False) -> Any:
-    """a == b, a < b, a & b ...: a bool tensor (the same dtype for & | ^ on ints)."""
-    try:
-        b = _as_tensor(b, a._device)
-    except TypeError:
-        return NotImplemented
-    if isinstance(b, Tensor) and b._device is not a._device:
-        raise RuntimeError(f"expected all tensors to be on the same device, but found at "
-                           f"least two devices, {a._device} and {b._device}")
-    dt = result_type(a, b)
-    if logical and dt.is_floating_point:
-        raise TypeError("& | ^ need bool or integer tensors, got floating point")
-    a, b = _cast(a, dt, a._device), _cast(b, dt, a._device)
-    try:
-        result = op(a._data, b._data if isinstance(b, Tensor) else b)
-    except ValueError:
-        _broadcast_shapes(a.shape, getattr(b, "shape", ()))
-        raise
-    return Tensor._make(result, a._device)
-
-
-def _inplace_operand(self: Tensor, fn: type[Function], other: Any) -> Any:
-    """An in-place op keeps self's dtype and shape: check that the result fits in them."""
-    other = _as_tensor(other, self._device)
-    if isinstance(other, Tensor) and other._device is not self._device:
-        raise RuntimeError(f"expected all tensors to be on the same device, but found at "
-                           f"least two devices, {self._device} and {other._device}")
-    dt = result_type(self, other)
-    if fn is Div and not dt.is_floating_point:
-        dt = dtypes.float32
-    if dt.category > self._dtype.category:
-        raise RuntimeError(f"result type {dt._torch_name} can't be cast to the desired "
-                           f"output type {self._dtype._torch_name}")
-    if isinstance(other, Tensor):
-        _broadcast_into(self.shape, other.shape)
-        return other if other._dtype is self._dtype else other.to(self._dtype)
-    return _cast(other, self._dtype, self._device)
-
-
-def _broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
-    """numpy's and torch's broadcasting rule: align on the right; sizes must match or be 1."""
-    ndim = max(len(s) for s in shapes)
-    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
-    out = []
-    for i, sizes in enumerate(zip(*padded)):
-        distinct = set(sizes) - {1}
-        if len(distinct) > 1:
-            raise RuntimeError(f"The size of tensor a ({padded[0][i]}) must match the size of "
-                               f"tensor b ({padded[1][i]}) at non-singleton dimension {i}; "
-                               f"shapes are {', '.join(str(list(s)) for s in shapes)}")
-        out.append(distinct.pop() if distinct else 1)
-    return tuple(out)
-
-
-def _broadcast_into(target: tuple[int, ...], shape: tuple[int, ...]) -> None:
-    """An in-place result keeps the target's shape: `shape` must broadcast into it."""
-    result = _broadcast_shapes(target, shape)
-    if result != tuple(target):
-        raise RuntimeError(f"output with shape {list(target)} doesn't match the broadcast "
-                           f"shape {list(result)}")
-
-
-def _floating(t: Tensor) -> Tensor:
-    """exp, log, ... of an integer tensor compute in the default float dtype (as torch)."""
-    return t if t._dtype.is_floating_point else t.to(dtypes.float32)
-
-
-def _dim(dim: int, ndim: int) -> int:
-    """A dim in [-ndim, ndim) as a non-negative axis, or torch's IndexError."""
-    n = max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1
-    d = operator.index(dim)
-    if not -n <= d < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}]"
-                         f", but got {d})")
-    return d % n if ndim else 0
-
-
-def _dims(dim: Any, ndim: int) -> tuple[int, ...] | None:
-    """None (all axes), an int or a sequence of ints, as a sorted tuple of axes."""
-    if dim is None:
-        return None
-    dims = tuple(_dim(d, ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
-    if len(set(dims)) != len(dims):
-        raise RuntimeError(f"dim {dims} appears multiple times in the list of dims")
-    return tuple(sorted(dims)) if ndim else None
-
-
-def _infer_shape(t: Tensor, shape: Sequence[Any]) -> tuple[int, ...]:
-    """A shape given as ints or one tuple, with at most one -1 worked out."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    shape = tuple(operator.index(n) for n in shape)
-    known = math.prod(n for n in shape if n != -1)
-    if shape.count(-1) > 1:
-        raise RuntimeError("only one dimension can be inferred")
-    if -1 in shape:
-        if known == 0 or t.numel() % known:
-            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size "
-                               f"{t.numel()}")
-        shape = tuple(t.numel() // known if n == -1 else n for n in shape)
-    if math.prod(shape) != t.numel() or any(n < 0 for n in shape):
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {t.numel()}")
-    return shape
-
-
-def _moment(fn: type[Function], t: Tensor, dim: Any, unbiased: Any, keepdim: bool,
-            correction: Any) -> Tensor:
-    if isinstance(dim, bool):  # var(True): the old positional `unbiased`
-        dim, unbiased = None, dim
-    if correction is None:
-        correction = 1 if unbiased is None or unbiased else 0
-    if not t._dtype.is_floating_point:
-        raise RuntimeError(f"{fn.__name__.lower()}(): input dtype should be floating point, "
-                           f"got {t._dtype._torch_name}")
-    return fn.apply(t, dim=_dims(dim, t.ndim), correction=correction, keepdim=keepdim)
-
-
-def _extreme(t: Tensor, full: type[Function], arg: str, dim: Any, keepdim: bool) -> Any:
-    """max/min: of everything (a tie shares the gradient), or (values, indices) along dim."""
-    if t.numel() == 0:
-        raise RuntimeError(f"{full.__name__.lower()}(): Expected reduction dim to be "
-                           "specified for input.numel() == 0. Specify the reduction dim "
-                           "with the 'dim' argument.")
-    if dim is None:
-        return full.apply(t)
-    d = _dim(dim, t.ndim)
-    if t.ndim == 0:
-        return MaxMin(t.clone(), Tensor._make(t._device.xp.zeros((), dtype=t._device.xp.int64),
-                                              t._device))
-    index = _arg_reduce(t, arg, d, keepdim=True)
-    values = TakeAlongDim.apply(t, index, dim=d, keepdim=keepdim)
-    return MaxMin(values, index if keepdim else index.squeeze(d))
-
-
-def _arg_reduce(t: Tensor, name: str, dim: Any, keepdim: bool) -> Tensor:
-    xp = t._device.xp
-    data = t._data if t._dtype is not dtypes.bool_ else xp.astype(t._data, xp.int64)
-    if dim is None:
-        out = getattr(xp, name)(xp.reshape(data, (-1,)))
-        return Tensor._make(xp.asarray(out), t._device).reshape(
-            (1,) * t.ndim if keepdim else ())
-    d = _dim(dim, t.ndim)
-    out = getattr(xp, name)(data, axis=d, keepdims=keepdim) if t.ndim else xp.asarray(0)
-    return Tensor._make(xp.asarray(out, dtype=xp.int64), t._device)
-
-
-def _root_gradient(t: Tensor, gradient: Any) -> Any:
+def root_gradient(t: Tensor, gradient: Any) -> Any:
     """The gradient backward() starts from: 1 for a one-element loss, or `gradient`."""
     xp = t._device.xp
     if gradient is None:
@@ -987,7 +665,7 @@ def _root_gradient(t: Tensor, gradient: Any) -> Any:
     return xp.astype(gradient._data, t._data.dtype)
 
 
-def _rebuild(array: Any, device: str, requires_grad: bool, cls: type = Tensor) -> Tensor:
+def rebuild(array: Any, device: str, requires_grad: bool, cls: type = Tensor) -> Tensor:
     dev = get_device(device)
     t = Tensor._make(dev.from_numpy(array), dev)
     if cls is not Tensor:
@@ -997,41 +675,6 @@ def _rebuild(array: Any, device: str, requires_grad: bool, cls: type = Tensor) -
     return t
 
 
-# ---------------------------------------------------------------------------------------
-# functions that torch exposes at the top level and that Tensor methods use
-# ---------------------------------------------------------------------------------------
-def matmul(a: Tensor, b: Tensor) -> Tensor:
-    """a @ b with torch.matmul's rules for 1-D, 2-D and batched operands."""
-    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
-        b = _as_tensor(b, a._device) if isinstance(a, Tensor) else b
-        if not isinstance(b, Tensor):
-            raise TypeError(f"matmul(): argument 'other' must be Tensor, not "
-                            f"{type(b).__name__}")
-    if a.ndim == 0 or b.ndim == 0:
-        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
-                           f"{a.ndim}D and {b.ndim}D")
-    if a._dtype is not b._dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{a._dtype._torch_name.lower()} != {b._dtype._torch_name.lower()}")
-    k_a = a.shape[-1]
-    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
-    if k_a != k_b:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
-                           f"({'x'.join(map(str, a.shape))} and "
-                           f"{'x'.join(map(str, b.shape))})")
-    if a.ndim > 2 or b.ndim > 2:
-        _broadcast_shapes(a.shape[:-2] if a.ndim > 1 else (), b.shape[:-2] if b.ndim > 1 else ())
-    return Matmul.apply(a, b)
-
-
-def where(condition: Tensor, input: Any, other: Any) -> Tensor:
-    """input where condition is True, else other (either may be a Python number)."""
-    if not isinstance(condition, Tensor) or condition._dtype is not dtypes.bool_:
-        raise RuntimeError("where expected condition to be a boolean tensor, but got "
-                           f"{getattr(condition, 'dtype', type(condition).__name__)}")
-    device = condition._device
-    a, b = _as_tensor(input, device), _as_tensor(other, device)
-    dt = result_type(a, b)
-    shapes = [getattr(x, "shape", ()) for x in (condition, a, b)]
-    _broadcast_shapes(*shapes)
-    return Where.apply(condition, _cast(a, dt, device), _cast(b, dt, device))
+# functions.py builds on Tensor, and Tensor's methods call functions.py: importing it last,
+# once Tensor exists, lets each module use the other.
+from . import functions as F  # noqa: E402

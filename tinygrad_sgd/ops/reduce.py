@@ -54,20 +54,36 @@ class Mean(Function):
         return ctx.xp.broadcast_to(grad_output, ctx.shape)
 
 
+def _centered(xp: Any, a: Any, dim: tuple[int, ...] | None) -> Any:
+    """a - mean(a) over dim. Shifting by the first sample before averaging makes it exactly
+    0 for constant data (as torch's Welford algorithm does), where std's gradient divides
+    by std; elsewhere it is no less accurate."""
+    first = a[tuple(slice(0, 1) if dim is None or i in dim else slice(None)
+                    for i in range(a.ndim)) + (...,)]
+    shifted = a - first
+    return shifted - xp.mean(shifted, axis=dim, keepdims=True)
+
+
+def _variance(xp: Any, a: Any, dim: Any, correction: int, keepdim: bool) -> Any:
+    centered = _centered(xp, a, dim)
+    dof = max(_count(a.shape, dim) - correction, 0)  # 0: inf or nan, as in torch
+    return xp.sum(centered * centered, axis=dim, keepdims=keepdim) / dof
+
+
 class Var(Function):
     """out = Σ (a - mean)² / (N - correction);  d/da = 2 (a - mean) / (N - correction)"""
 
     def forward(ctx, a, dim=None, correction=1, keepdim=False):
         ctx.save_for_backward(a)
         ctx.dim, ctx.correction = dim, correction
-        return ctx.xp.var(a, axis=dim, correction=correction, keepdims=keepdim)
+        return _variance(ctx.xp, a, dim, correction, keepdim)
 
     def backward(ctx, grad_output):
         (a,) = ctx.saved_tensors
         xp = ctx.xp
-        centered = a - xp.mean(a, axis=ctx.dim, keepdims=True)
         scale = _over_dof(2.0, a.shape, ctx.dim, ctx.correction)
-        return _unreduce(xp, grad_output, a.shape, ctx.dim) * scale * centered
+        grad_output = _unreduce(xp, grad_output, a.shape, ctx.dim)
+        return grad_output * scale * _centered(xp, a, ctx.dim)
 
 
 class Std(Function):
@@ -75,8 +91,7 @@ class Std(Function):
     (as torch)"""
 
     def forward(ctx, a, dim=None, correction=1, keepdim=False):
-        xp = ctx.xp
-        out = xp.sqrt(xp.var(a, axis=dim, correction=correction, keepdims=keepdim))
+        out = ctx.xp.sqrt(_variance(ctx.xp, a, dim, correction, keepdim))
         ctx.save_for_backward(a, out)
         ctx.dim, ctx.correction = dim, correction
         return out
@@ -85,10 +100,9 @@ class Std(Function):
         a, out = ctx.saved_tensors
         xp = ctx.xp
         out = _unreduce(xp, out, a.shape, ctx.dim)
-        centered = a - xp.mean(a, axis=ctx.dim, keepdims=True)
         scale = _over_dof(1.0, a.shape, ctx.dim, ctx.correction)
         grad_output = _unreduce(xp, grad_output, a.shape, ctx.dim)
-        return xp.where(out == 0, 0.0, grad_output * centered * scale / out)
+        return xp.where(out == 0, 0.0, grad_output * _centered(xp, a, ctx.dim) * scale / out)
 
 
 class Max(Function):
