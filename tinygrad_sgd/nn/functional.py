@@ -100,14 +100,21 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     return _reduce((input - target) ** 2, reduction)
 
 
-def _as_rows(input: Tensor) -> Tensor:
-    """(C,), (N, C) or (N, C, d1, ...) scores as rows of shape (M, C), classes last."""
+def _pick(input: Tensor, target: Tensor) -> Tensor:
+    """input[i, target[i]] for every sample i: the score of each sample's target class.
+    For (N, C, d1, ...) inputs, input[i, target[i, j, ...], j, ...] at every position;
+    for a (C,) input, input[target]. The result has the target's shape, and indexing
+    sends the gradient back to exactly the picked entries."""
     if input.ndim == 1:
-        return input.unsqueeze(0)
-    if input.ndim > 2:  # move the class dim to the end, then one row per position
-        order = (0, *range(2, input.ndim), 1)
-        return input.permute(order).reshape(-1, input.shape[1])
-    return input
+        return input[target]
+    index = []
+    for axis, n in enumerate(target.shape):  # one arange per non-class axis, broadcasting
+        positions = arange(n, device=input.device)
+        if target.ndim > 1:
+            positions = positions.reshape([n if a == axis else 1 for a in range(target.ndim)])
+        index.append(positions)
+    index.insert(1, target)  # the class axis is axis 1
+    return input[tuple(index)]
 
 
 def _check_class_targets(name: str, input: Tensor, target: Any, weight: Tensor | None,
@@ -127,7 +134,7 @@ def _check_class_targets(name: str, input: Tensor, target: Any, weight: Tensor |
         hint = (f"; floating-point targets (class probabilities) must have the input's shape "
                 f"{tuple(input.shape)}" if target.dtype.is_floating_point else "")
         raise RuntimeError(f"expected target dtype to be Long (int64 class indices in "
-                           f"[0, {n_classes})), but got {target.dtype._torch_name} of shape "
+                           f"[0, {n_classes})), but got {target.dtype.name} of shape "
                            f"{tuple(target.shape)}{hint}; convert with target.long()")
     target_batch = target.shape[0] if target.ndim else 0
     if input.ndim >= 2 and target_batch != input.shape[0]:
@@ -164,21 +171,16 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     """
     _check_reduction(reduction)
     ignored = _check_class_targets("nll_loss", input, target, weight, ignore_index)
-    rows, t = _as_rows(input), target.reshape(-1)
-    n = rows.shape[0]
     if weight is None and not bool(ignored.any()):  # the common case: no weights needed
-        picked = rows[arange(n, device=rows.device), t]  # input[i, t_i] for every i
-        return _reduce(-picked, reduction) if reduction != "none" else \
-            (-picked).reshape(target.shape)
-    keep = ~ignored.reshape(-1)
-    t = t.where(keep, 0)  # ignored targets may be out of range: pick class 0, weight 0
-    picked = rows[arange(n, device=rows.device), t]
-    w = keep.to(rows.dtype)
+        return _reduce(-_pick(input, target), reduction)
+    keep = ~ignored
+    target = target.where(keep, 0)  # ignored targets may be out of range: use class 0, w=0
+    w = keep.to(input.dtype)
     if weight is not None:
-        w = w * weight.to(rows.dtype)[t]
-    losses = -picked * w
+        w = w * weight.to(input.dtype)[target]
+    losses = -_pick(input, target) * w
     if reduction == "none":
-        return losses.reshape(target.shape)
+        return losses
     return losses.sum() if reduction == "sum" else losses.sum() / w.sum()
 
 
