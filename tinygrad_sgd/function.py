@@ -202,6 +202,8 @@ class Function:
                     for t in (*args, result) if isinstance(t, Tensor)
                     and any(t._data is s for s in ctx._saved))
             result.grad_fn = ctx
+            if _anomaly_hook is not None:  # detect_anomaly() is on (explain.py): note
+                _anomaly_hook(ctx)  # where this op was called; one cheap check when off
         return result
 
     def forward(ctx, *args: Any, **options: Any) -> Any:  # noqa: N805 (ctx, as in torch)
@@ -212,6 +214,9 @@ class Function:
 
 
 Tensor: Any = None  # set by tensor.py once Tensor exists (the two modules need each other)
+# Set by tinygrad_sgd.explain.detect_anomaly() to a function that records, on each new
+# node, where the user's code called the op; None (the default) costs one check per op.
+_anomaly_hook: Callable[[Function], None] | None = None
 
 
 def _refresh_view(view: "Tensor") -> None:
