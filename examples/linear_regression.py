@@ -72,6 +72,20 @@ def minibatch_sgd(x: tg.Tensor, y: tg.Tensor, lr: float, epochs: int,
     return history
 
 
+def explain(x: tg.Tensor, y: tg.Tensor, out: Path) -> None:
+    """--explain: the lesson's first step with its backward traced, and the graph of its
+    loss drawn into `out` (DOT always; SVG too where Graphviz is installed)."""
+    a = nn.Parameter(tensor(-1., 1, device=x.device))
+    loss = mse(y, x @ a)
+    print(f"One step of the lesson, explained: a = {a.tolist()}, loss = {loss.item():.4f}")
+    with tg.autograd.trace(params={"a": a}) as steps:
+        loss.backward()
+    print(f"a.grad = {a.grad}\n")
+    drawn = tg.viz.draw(loss, out / "linear_regression_graph.svg",
+                        params={"a": a, "loss": loss}, trace=steps)
+    print(f"saved {drawn}\n")
+
+
 def save_figures(x: tg.Tensor, y: tg.Tensor, gd: list, sgd: list, out: Path,
                  gif: bool) -> list[Path]:
     import matplotlib
@@ -138,11 +152,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--device", default="cpu", help="'cpu' or 'cuda'")
     p.add_argument("--no-gif", action="store_true", help="skip the animation")
     p.add_argument("--no-plots", action="store_true", help="skip all figures")
+    p.add_argument("--explain", action="store_true",
+                   help="first trace one step's backward and draw the graph of its loss")
     args = p.parse_args(argv)
 
     tg.manual_seed(args.seed)
     start = time.perf_counter()
     x, y = make_data(args.n, args.device)
+    if args.explain:
+        explain(x, y, args.out)
     print(f"Gradient descent: {args.steps} steps, lr={args.lr}, {args.n} points")
     gd = gradient_descent(x, y, args.lr, args.steps)
     print(f"a = ({gd[-1][0]:.4f}, {gd[-1][1]:.4f})   (the data came from a = (3, 2) "
