@@ -117,3 +117,18 @@ def test_example_runs_and_writes_figures(tmp_path: Path) -> None:
     from PIL import Image
     with Image.open(tmp_path / "linear_regression.gif") as gif:
         assert gif.n_frames > 10
+
+
+def test_example_runs_on_the_cuda_device(tmp_path: Path) -> None:
+    """--device cuda: on a GPU machine with cupy, the real thing; elsewhere the stand-in."""
+    import os
+
+    from conftest import REAL_GPU
+    env = dict(os.environ)
+    if not REAL_GPU:
+        env["TINYGRAD_SGD_STANDIN"] = "1"
+    cmd = [sys.executable, str(ROOT / "examples" / "linear_regression.py"), "--device", "cuda",
+           "--steps", "20", "--epochs", "2", "--no-gif", "--out", str(tmp_path)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "device='cuda:0'" in done.stdout and (tmp_path / "linear_regression.png").exists()
