@@ -236,7 +236,7 @@ def _forward_location(node: Function) -> str:
 def _derivative(node: Function) -> str:
     """The op's formula: the first line of its docstring (`out = √a;  d/da = ...`)."""
     doc = (type(node).__doc__ or "").strip().splitlines()
-    return f"\nThe op and its derivative: {doc[0].strip()}" if doc else ""
+    return f": {doc[0].strip()}" if doc else ""
 
 
 def _not_finite(xp: Any, array: Any) -> str | None:
@@ -267,10 +267,9 @@ def _check_backward(node: Function, grad_output: Any, grads: Sequence[Any]) -> N
             ordinal = f"{i}th"  # torch's wording: "in its 0th output"
             raise RuntimeError(
                 f"Function '{node.name()}' returned {bad} values in its {ordinal} output.\n"
-                f"It is the backward of {type(node).__name__}, whose input {i} has shape "
-                f"{tuple(node.input_shapes[i])}; the gradient it received was finite, so "
-                f"this op's derivative is where the {bad} first appeared."
-                f"{_derivative(node)}\n{_forward_location(node)}")
+                f"The gradient it received was finite, so the {bad} first appeared in the "
+                f"derivative of {type(node).__name__}\nfor its input {i}, of shape "
+                f"{tuple(node.input_shapes[i])}{_derivative(node)}\n{_forward_location(node)}")
 
 
 def is_anomaly_enabled() -> bool:
