@@ -1,6 +1,7 @@
 """Turning timings into rows, the fixed-width table, the JSON record and the bar chart."""
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,8 +114,9 @@ def _ratio(x: float) -> str:
     return "-" if x != x else (f"{x:.2f}x" if x < 10 else f"{x:.1f}x")
 
 
-def table(rows: list[Row]) -> str:
-    head = ["workload", COLUMN["tinygrad_sgd"], COLUMN["torch"], COLUMN["floor"],
+def table(rows: list[Row], floor: str = COLUMN["floor"]) -> str:
+    """The fixed-width table; `floor` names the floor's column ('cupy floor' on a GPU)."""
+    head = ["workload", COLUMN["tinygrad_sgd"], COLUMN["torch"], floor,
             "ours/torch", "ours/floor", "goal (met?)"]
     body = []
     for r in rows:
@@ -196,7 +198,7 @@ def plot(rows: list[Row], path: str, title: str) -> None:
     import matplotlib.pyplot as plt
 
     rows = [r for r in rows if not r.error]
-    fig, ax = plt.subplots(figsize=(10, 0.6 * len(rows) + 1.8))
+    fig, ax = plt.subplots(figsize=(10, 0.6 * len(rows) + 2.2))
     h = 0.38
     colors = {"torch": "tab:orange", "floor": "tab:blue"}
     for i, r in enumerate(rows):
@@ -217,8 +219,8 @@ def plot(rows: list[Row], path: str, title: str) -> None:
     ax.set_yticks(range(len(rows)), [r.label for r in rows], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("time ratio, tinygrad_sgd / other (median; lower is better)")
-    ax.set_title(title, fontsize=9)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title("\n".join(textwrap.wrap(title, 120)), fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=3, fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -222,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(f"RSS measurement failed: {e}")
     memory.sort(key=lambda m: m["key"])
 
-    out = ["", report.table(rows)]
+    floor = "numpy floor" if env.xp.__name__ == "numpy" else f"{env.xp.__name__} floor"
+    out = ["", report.table(rows, floor)]
     if memory:
         out += ["", report.memory_table(memory),
                 "tracemalloc: every numpy buffer and Python object allocated during one run "
