@@ -158,6 +158,26 @@ def test_leaf_used_twice_is_one_box_and_mlp_is_legible() -> None:
             assert re.search(r"\(\d*(, \d+)*,?\)", v["label"]), v["label"]
 
 
+def test_digits_mlp_with_nn_modules() -> None:
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 10))
+    x, y = tg.rand(8, 64), tg.randint(0, 10, (8,))
+    loss = nn.CrossEntropyLoss()(model(x), y)
+    params = dict(model.named_parameters())
+    with tg.autograd.trace(show=False) as t:
+        loss.backward()
+    nodes, edges = parse(viz.graph(loss, params={**params, "loss": loss}, trace=t))
+    for name, p in params.items():  # each parameter: one blue box, with its name and grad
+        [box] = by_label(nodes, name)
+        assert nodes[box]["fillcolor"] == viz.LEAF_COLOR
+        assert f"grad norm = {float(np.linalg.norm(p.grad.tolist())):.4g}" in nodes[box]["label"]
+    [root] = by_label(nodes, "loss")
+    assert any(head == root for _, head, _ in edges)
+    steps = sorted(int(v["label"].split("backward step ")[1]) for v in nodes.values()
+                   if "backward step" in v["label"])
+    assert steps == list(range(1, len(t.records) + 1))  # every op drawn ran once
+
+
 def test_dtypes_and_conversions() -> None:
     a = tg.tensor([1., 2.], requires_grad=True)
     d = a.double()  # a Cast: its target dtype is not kept by the graph
