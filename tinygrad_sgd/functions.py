@@ -69,9 +69,17 @@ def cast(x: Any, dt: DType) -> Any:
 def binary(fn: type[Function], a: Any, b: Any) -> Tensor:
     """fn(a, b) for a two-input op, after torch's dtype promotion; a or b may be a number."""
     try:
-        if (a.__class__ is Tensor and b.__class__ is Tensor and a._dtype is b._dtype
-                and a._dtype.is_floating_point):
-            return fn.apply(a, b)  # the common case, kept fast
+        # the common cases, kept fast: float tensors of one dtype, or with a Python number
+        # (whose type is exactly int or float, so not bool), which keeps the tensor's dtype
+        if a.__class__ is Tensor:
+            if b.__class__ is Tensor:
+                if a._dtype is b._dtype and a._dtype.is_floating_point:
+                    return fn.apply(a, b)
+            elif (b.__class__ is float or b.__class__ is int) and a._dtype.is_floating_point:
+                return fn.apply(a, b)
+        elif (a.__class__ is float or a.__class__ is int) and b.__class__ is Tensor \
+                and b._dtype.is_floating_point and fn is not Pow:  # 2 ** x: see _promoted
+            return fn.apply(a, b)
         return _promoted(fn, a, b)
     except ValueError:  # the array module could not broadcast: say so in torch's terms
         broadcast_shapes(getattr(a, "shape", ()), getattr(b, "shape", ()))
@@ -119,6 +127,9 @@ def compare(op: Any, a: Tensor, b: Any, logical: bool = False) -> Any:
 def inplace_operand(target: Tensor, fn: type[Function], other: Any) -> Any:
     """`other` for target += other (or -=, *=, /=): the result keeps the target's dtype and
     shape, so check that it fits in them, as torch does, before anything changes."""
+    if (other.__class__ is Tensor and other._dtype is target._dtype
+            and other._device is target._device and other.shape == target.shape):
+        return other  # the SGD step, p -= lr * p.grad: nothing to convert or check
     other = operand(other, target._device)
     if isinstance(other, Tensor) and other._device is not target._device:
         raise RuntimeError(f"expected all tensors to be on the same device, but found at "
@@ -244,7 +255,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
                            f"({'x'.join(map(str, a.shape))} and "
                            f"{'x'.join(map(str, b.shape))})")
-    broadcast_shapes(a.shape[:-2], b.shape[:-2])  # batch dims must broadcast
+    if a.ndim > 2 or b.ndim > 2:
+        broadcast_shapes(a.shape[:-2], b.shape[:-2])  # batch dims must broadcast
     return Matmul.apply(a, b)
 
 
