@@ -5,6 +5,7 @@ digits data matching torch from identical weights and batch order."""
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections import OrderedDict
 
@@ -297,6 +298,11 @@ def test_load_state_dict_refuses_bad_checkpoints_and_changes_nothing(case: str) 
     err = both_raise(lambda: ours.load_state_dict(checkpoint(tg)),
                      lambda: theirs.load_state_dict(checkpoint(torch)))
     msg = str(err)
+    with pytest.raises(RuntimeError) as t_err:
+        theirs.load_state_dict(checkpoint(torch))
+    if case != "not a tensor":  # the same lines as torch's, shapes written as tuples
+        assert msg == re.sub(r"torch\.Size\(\[(\d+), (\d+)\]\)", r"(\1, \2)",
+                             str(t_err.value))
     assert msg.startswith("Error(s) in loading state_dict for Linear:")
     if case in ("missing", "all"):
         assert 'Missing key(s) in state_dict: "bias"' in msg

@@ -230,12 +230,12 @@ class Module:
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         errors = []
+        if strict and missing:  # in torch's order: missing, unexpected, then sizes
+            errors.append("Missing key(s) in state_dict: "
+                          + ", ".join(f'"{k}"' for k in missing) + ". ")
         if strict and unexpected:
             errors.append("Unexpected key(s) in state_dict: "
                           + ", ".join(f'"{k}"' for k in unexpected) + ". ")
-        if strict and missing:
-            errors.append("Missing key(s) in state_dict: "
-                          + ", ".join(f'"{k}"' for k in missing) + ". ")
         for name, target in own.items():
             if name not in state_dict:
                 continue

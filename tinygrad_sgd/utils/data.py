@@ -104,7 +104,7 @@ class DataLoader:
             yield self._fetch(order[b * self.batch_size:(b + 1) * self.batch_size])
 
     def _fetch(self, idx: Tensor) -> Any:
-        if isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate:
+        if type(self.dataset) is TensorDataset and self.collate_fn is default_collate:
             # one gather per tensor; the indices travel explicitly to the data's device
             return [t[idx.to(t.device)] for t in self.dataset.tensors]
         return self.collate_fn([self.dataset[operator.index(i)] for i in idx.tolist()])
