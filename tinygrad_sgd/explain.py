@@ -314,7 +314,8 @@ class detect_anomaly(set_detect_anomaly):
     >>> with tg.autograd.detect_anomaly():
     ...     x.sqrt().sum().backward()
     Traceback (most recent call last):
-    RuntimeError: Function 'SqrtBackward0' returned inf values in its 0th output. ...
+    RuntimeError: Function 'SqrtBackward0' returned inf values in its 0th output.
+    ...
 
     It costs time (each new op records where it was called, each gradient is checked),
     so use it to find a bug, not for training. As in torch, it is on for every thread.
