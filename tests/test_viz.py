@@ -249,6 +249,9 @@ FAKE_DOT = """#!{python}
 import sys
 args = sys.argv[1:]
 fmt = [a[2:] for a in args if a.startswith("-T")][0]
+if fmt == "nope":
+    sys.stderr.write('Format: "nope" not recognized. Use one of: svg png pdf')
+    sys.exit(1)
 out = args[args.index("-o") + 1] if "-o" in args else None
 files = [a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i-1] != "-o")]
 text = open(files[0]).read() if files else sys.stdin.read()
@@ -262,6 +265,7 @@ else:
 
 @pytest.mark.parametrize("with_package", [True, False])
 def test_draw_renders_through_graphviz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture,
                                        with_package: bool) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -277,6 +281,10 @@ def test_draw_renders_through_graphviz(tmp_path: Path, monkeypatch: pytest.Monke
     rendered = written.read_text()
     assert rendered.startswith("<svg format='svg'>digraph computation_graph {")
     assert (tmp_path / "graph.dot").exists()
+    # a format Graphviz refuses: what it said, and the .dot file instead of a traceback
+    assert viz.draw(loss, tmp_path / "graph.nope") == tmp_path / "graph.dot"
+    message = capsys.readouterr().out
+    assert "nope" in message and "saved as DOT" in message and "install" not in message
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="the Graphviz program is not installed")

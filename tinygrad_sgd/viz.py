@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .explain import BackwardRecord, grad_norm, leaf_name, names_of
+from .explain import trace as Trace  # the class; `trace` is graph()'s argument
 from .function import Function
 from .ops.elementwise import Cast
 from .tensor import Tensor
@@ -94,7 +95,7 @@ def _check_drawable(tensor: Any, caller: str) -> Function:
 
 
 def graph(tensor: Tensor, params: dict[str, Tensor] | None = None,
-          trace: Any = None) -> str:
+          trace: Trace | None = None) -> str:
     """The computation graph that produced `tensor`, as Graphviz DOT text.
 
     `params` names tensors ({'a': a, 'loss': loss}); `trace` (a finished
@@ -202,7 +203,7 @@ def _legend(nodes: list[Function], traced: dict) -> str:
 
 
 def draw(tensor: Tensor, path: str | Path = "graph.svg",
-         params: dict[str, Tensor] | None = None, trace: Any = None) -> Path:
+         params: dict[str, Tensor] | None = None, trace: Trace | None = None) -> Path:
     """Write the graph of `tensor` next to `path` as DOT text, then render `path` (its
     suffix picks the format: .svg, .png, .pdf) with Graphviz. Returns the file written:
     the rendered one, or the .dot file when Graphviz is not installed (then it prints
@@ -221,20 +222,22 @@ def draw(tensor: Tensor, path: str | Path = "graph.svg",
     dot_path.write_text(text, encoding="utf-8")
     if fmt in ("dot", "gv"):
         return dot_path
+    if shutil.which("dot") is None:  # the `graphviz` package needs the program too
+        print(f"draw(): the Graphviz program `dot` is not installed (not found on PATH), so "
+              f"{path} was not made.\nThe graph is saved as DOT text in {dot_path}.\n"
+              + INSTALL_HELP.format(fmt=fmt, dot=dot_path, out=path))
+        return dot_path
     problem = _render(text, dot_path, path, fmt)
-    if problem is None:
-        return path
-    print(f"draw(): {problem}, so {path} was not made.\n"
-          f"The graph is saved as DOT text in {dot_path}.\n"
-          + INSTALL_HELP.format(fmt=fmt, dot=dot_path, out=path))
-    return dot_path
+    if problem is not None:
+        print(f"draw(): Graphviz could not make {path}: {problem}\n"
+              f"The graph is saved as DOT text in {dot_path}.")
+        return dot_path
+    return path
 
 
 def _render(text: str, dot_path: Path, path: Path, fmt: str) -> str | None:
     """Render with the `graphviz` package, or the `dot` program directly when the package
-    is missing. Returns None on success, else what went wrong, in words."""
-    if shutil.which("dot") is None:  # the package needs the program too
-        return "the Graphviz program `dot` is not installed (not found on PATH)"
+    is missing. Returns None on success, else what Graphviz said went wrong."""
     try:
         import graphviz
     except ImportError:
@@ -249,5 +252,5 @@ def _render(text: str, dot_path: Path, path: Path, fmt: str) -> str | None:
         detail = getattr(e, "stderr", None) or e
         if isinstance(detail, bytes):
             detail = detail.decode(errors="replace")
-        return f"Graphviz could not render the {fmt!r} format ({str(detail).strip()})"
+        return str(detail).strip() or f"it failed on the {fmt!r} format"
     return None
