@@ -101,7 +101,7 @@ class DataLoader:
         # The order is drawn on the CPU, so a seed gives the same batches on every device.
         order = randperm(n) if self.shuffle else arange(n)
         for b in range(len(self)):
-            yield self._fetch(order[b * self.batch_size:(b + 1) * self.batch_size])
+            yield self._fetch(order[b * self.batch_size:min((b + 1) * self.batch_size, n)])
 
     def _fetch(self, idx: Tensor) -> Any:
         if type(self.dataset) is TensorDataset and self.collate_fn is default_collate:
