@@ -12,6 +12,7 @@ shapes, so the summing is visible. Nothing here changes a gradient.
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import threading
@@ -214,12 +215,23 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _check_nan = True
 
 
+@functools.lru_cache(maxsize=None)
+def _in_package(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(_PACKAGE_DIR)
+
+
 def _note_forward_location(node: Function) -> None:
-    """Called by Function.apply for every new node while anomaly mode is on: keep the
-    user's frames (not the library's) that led to this op, most recent last."""
-    frames = [f for f in traceback.extract_stack()
-              if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR)]
-    node.forward_frames = frames[-4:]
+    """Called by Function.apply for every new node while anomaly mode is on: keep where
+    the user's code (not the library's) called this op: up to 4 frames, innermost first.
+    Only names and line numbers here; the source lines are read if an error is shown."""
+    frames = []
+    frame = sys._getframe(1)
+    while frame is not None and len(frames) < 4:
+        code = frame.f_code
+        if not _in_package(code.co_filename):
+            frames.append((code.co_filename, frame.f_lineno, code.co_name))
+        frame = frame.f_back
+    node.forward_frames = frames
 
 
 def _forward_location(node: Function) -> str:
@@ -229,7 +241,8 @@ def _forward_location(node: Function) -> str:
                 "detection was turned on. Run the forward inside detect_anomaly() too.")
     if not frames:
         return "Its forward op was called from inside tinygrad_sgd itself."
-    where = "".join(traceback.format_list(frames)).rstrip()
+    summaries = [traceback.FrameSummary(file, line, name) for file, line, name in frames]
+    where = "".join(traceback.format_list(summaries[::-1])).rstrip()
     return f"Its forward op was called here (most recent call last):\n{where}"
 
 
@@ -329,8 +342,6 @@ class detect_anomaly(set_detect_anomaly):
         _set_anomaly(True, self.check_nan)
 
     def __call__(self, fn: Callable) -> Callable:
-        import functools
-
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with detect_anomaly(self.check_nan):
