@@ -184,8 +184,8 @@ def test_detect_anomaly_names_the_op_and_the_users_line() -> None:
     assert function._anomaly_hook is None  # off again after the block
 
 
-def test_detect_anomaly_nan() -> None:
-    x = tg.tensor([0., 1.], requires_grad=True)
+def test_detect_anomaly_nan(device: str) -> None:
+    x = tg.tensor([0., 1.], device=device, requires_grad=True)
     with tg.autograd.detect_anomaly():
         loss = (x.sqrt() * 0).sum()  # MulBackward sends 0; SqrtBackward makes 0/0 = nan
         with pytest.raises(RuntimeError, match="'SqrtBackward0' returned nan"):
