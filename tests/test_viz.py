@@ -125,6 +125,17 @@ def test_grad_norms_leaves_after_backward_and_intermediates_from_a_trace() -> No
         assert box["label"].endswith(f"grad norm = {record.grad_output_norm:.4g}")
 
 
+def test_graph_on_each_device(device: str) -> None:
+    w = tg.ones(3, 2, device=device, requires_grad=True)
+    b = tg.zeros(2, device=device, requires_grad=True)
+    loss = (tg.ones(4, 3, device=device) @ w + b).sum()
+    with tg.autograd.trace(show=False) as t:
+        loss.backward()
+    nodes, _ = parse(viz.graph(loss, params={"w": w, "b": b}, trace=t))
+    [box] = by_label(nodes, "b")
+    assert nodes[box]["label"].endswith(f"grad norm = {np.hypot(4, 4):.4g}")  # 4 rows summed
+
+
 def test_trace_of_another_graph_adds_nothing() -> None:
     loss, _ = lesson()
     with tg.autograd.trace(show=False) as t:
