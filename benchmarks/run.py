@@ -57,7 +57,8 @@ from benchmarks.workloads import (  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 _LIMITS = None  # a threadpoolctl limit that must stay alive (see --threads)
-QUICK_W4_BUDGET_S = 20.0  # --quick: the 100k chain's rounds together, or it is shortened
+QUICK_W4_BUDGET_S = 20.0
+RSS_MIN_BYTES = 1 << 20  # --quick: the 100k chain's rounds together, or it is shortened
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -121,6 +122,8 @@ def default_json(args: argparse.Namespace) -> Path:
     name = "latest"
     if args.suite != "cpu" or args.device != "cpu":
         name += f"-{args.suite}-suite-{args.device}"
+    if args.threads is not None:
+        name += f"-threads{args.threads}"
     if args.quick:
         name += "-quick"
     if args.only:
@@ -161,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{[b['threads'] for b in info['blas'] if b['owner'] == 'numpy'] or '?'}"
         + (f" (--threads {args.threads})" if args.threads is not None
            else " (defaults; --threads N sets both)"))
+    load, cpus = info.get("loadavg_1m_at_start", 0.0), info["usable_cpus"] or 1
+    if args.device == "cpu" and info["torch_threads"] > 1 and load > 0.5:
+        header.append(f"warning: load average {load} on {cpus} CPUs: other processes compete "
+                      "with the BLAS/OpenMP threads, and multi-threaded code (torch most) "
+                      "can then run many times slower in some repeats; --threads 1 is "
+                      "steadier")
     header.append(f"Times: median [min] of {'quick ' if args.quick else ''}repeats after "
                   "warm-up, tinygrad_sgd, torch and the numpy floor interleaved in one "
                   "process; ratios are of medians (lower is better for us).")
@@ -206,7 +215,15 @@ def main(argv: list[str] | None = None) -> int:
             env.release()
         print(f" {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
 
-    mem_keys = [m["key"] for m in memory if m["kind"] == "peak"]
+    # RSS is page granular and malloc keeps small freed blocks: it resolves a workload
+    # whose arrays are megabytes (W2), not one whose arrays are kilobytes (W3).
+    mem_keys = [m["key"] for m in memory if m["kind"] == "peak"
+                and m["bytes"]["floor"] >= RSS_MIN_BYTES]
+    small = [m["key"] for m in memory if m["kind"] == "peak" and m["key"] not in mem_keys]
+    if small:
+        notes.append(f"RSS not measured for {', '.join(small)}: peaks under "
+                     f"{RSS_MIN_BYTES >> 20} MiB are below what RSS resolves, so torch's "
+                     "memory there is n/a")
     if mem_keys and harness.rss_available():
         print(f"  memory (RSS) in a child process: {','.join(mem_keys)} ...",
               file=sys.stderr, flush=True)
