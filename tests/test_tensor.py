@@ -250,3 +250,29 @@ def test_api_names_exist() -> None:
         if obj is None:
             missing.append(name)
     assert not missing, missing
+
+
+def test_copy_and_matplotlib_plot_of_a_tensor_in_a_graph() -> None:
+    """matplotlib copies what it plots: a tensor with a grad_fn must allow copy.copy."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    x = tg.ones(5, 2)
+    a = tg.nn.Parameter(tg.tensor(-1.0, 1))
+    y = x @ a
+    assert copy.copy(y).tolist() == y.tolist() and copy.copy(y).grad_fn is None
+    (line,) = plt.plot(x[:, 0], y)  # the lesson's plt.plot(x[:,0], x@a)
+    line.set_ydata(x @ a)           # and its animation's set_ydata
+    plt.close("all")
+
+
+def test_slices_past_the_end_and_reshape_of_views(device: str) -> None:
+    """Out-of-range slice bounds clamp (numpy's and torch's rule), on every device; a
+    reshape that no view can express copies."""
+    x = tg.arange(10.0, device=device)
+    assert x[8:12].tolist() == [8.0, 9.0] and x[-20:2].tolist() == [0.0, 1.0]
+    assert x[12:].shape == (0,)
+    y = tg.randn(2, 3, 4, device=device).permute(0, 2, 1)
+    assert y.reshape(-1, 3).shape == (8, 3)
+    with pytest.raises(RuntimeError, match="reshape"):
+        y.view(-1, 3)

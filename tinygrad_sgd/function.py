@@ -107,8 +107,9 @@ class Function:
     (None for an input that needs none). Both compute on raw arrays through `ctx.xp`.
     """
 
-    __slots__ = ("xp", "device", "needs_input_grad", "parents", "input_shapes", "_saved",
-                 "_saved_versions", "__dict__")
+    __slots__ = ("xp", "device", "needs_input_grad", "parents", "input_shapes", "__dict__")
+    _saved: Any = ()  # what save_for_backward kept (an op that saves nothing costs nothing)
+    _saved_versions: tuple = ()  # (version counter, its value when saved, array) per tensor
     is_view = False  # True for ops whose output shares the input's storage
     changes_device = False  # True for the op that copies to options["device"]
 
@@ -127,14 +128,14 @@ class Function:
                 "intermediate values of the graph are freed when you call .backward(). "
                 "Specify retain_graph=True if you need to backward through the graph a "
                 "second time.")
-        for version, expected, shape, dt in self._saved_versions:
+        for version, expected, array in self._saved_versions:
             if version[0] != expected:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: [{dt} of shape {shape}] saved by "
-                    f"{self.name()} is at version {version[0]}; expected version {expected} "
-                    "instead. Compute the in-place change on a copy (x = x.clone()) or after "
-                    "calling backward().")
+                    f"by an inplace operation: [{array.dtype} array of shape {array.shape}] "
+                    f"saved by {self.name()} is at version {version[0]}; expected version "
+                    f"{expected} instead. Compute the in-place change on a copy "
+                    "(x = x.clone()) or after calling backward().")
         return saved
 
     @classmethod
@@ -149,35 +150,42 @@ class Function:
         """The nodes (or leaf tensors) this node sends gradients to, as torch names them."""
         return tuple((p, 0) for p in self.parents)
 
-    # The one place a Tensor is made from a forward: everything below runs for every op.
+    # The one place a Tensor is made from a forward: everything below runs for every op,
+    # so it is written with plain loops (generator expressions would cost more than the
+    # array work of a small op).
     @classmethod
     def apply(cls, *args: Any, **options: Any) -> "Tensor":
         """Run the op on Tensors (and Python scalars) and record it in the graph."""
         ctx = cls()
         device = None
         arrays = []
+        parents = []  # per input: its grad_fn node, the leaf itself, or None (no grad)
         requires_grad = False
         for a in args:
             if isinstance(a, Tensor):  # the rest (Python scalars) pass through as constants
                 if a._view is not None and a._view[1] is not a._base.grad_fn:
                     _refresh_view(a)  # its base was changed in place since the view was made
                 if device is None:
-                    device = a.device
-                elif a.device is not device:
+                    device = a._device
+                elif a._device is not device:
                     raise RuntimeError(
                         f"{cls.__name__}: expected all tensors to be on the same device, but "
-                        f"found at least two devices, {device} and {a.device}. Move them "
+                        f"found at least two devices, {device} and {a._device}. Move them "
                         "with .to(device) first.")
                 arrays.append(a._data)
-                requires_grad = requires_grad or a._requires_grad
+                if a._requires_grad:
+                    requires_grad = True
+                    parents.append(a.grad_fn or a)
+                else:
+                    parents.append(None)
             else:
                 arrays.append(a)
+                parents.append(None)
         ctx.xp, ctx.device = device.xp, device
         record = requires_grad and _grad_mode.enabled
-        ctx._saved = ()
         # which inputs backward must differentiate (forward may use it to save less)
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad
-                                     for a in args) if record else _NO_GRADS[len(args)]
+        ctx.needs_input_grad = (tuple([p is not None for p in parents]) if record
+                                else _NO_GRADS[len(args)])
         out = ctx.forward(*arrays, **options)
         if cls.changes_device:
             device = options["device"]
@@ -192,15 +200,10 @@ class Function:
             # how to find this view inside its base, for in-place changes through it
             result._view = (steps + ((cls, options),), base.grad_fn)
         if record:
-            ctx.parents = tuple((a.grad_fn or a) if isinstance(a, Tensor) and a._requires_grad
-                                else None for a in args)
-            ctx.input_shapes = tuple(getattr(a, "shape", ()) for a in arrays)
-            ctx._saved_versions = ()
-            if ctx._saved:  # remember the versions of the tensors whose arrays were saved
-                ctx._saved_versions = tuple(
-                    (t._version, t._version[0], t.shape, t.dtype)
-                    for t in (*args, result) if isinstance(t, Tensor)
-                    and any(t._data is s for s in ctx._saved))
+            ctx.parents = tuple(parents)
+            ctx.input_shapes = tuple([getattr(a, "shape", ()) for a in arrays])
+            if ctx._saved:
+                ctx._saved_versions = _versions_of_saved(ctx._saved, args, result)
             result.grad_fn = ctx
             if _anomaly_hook is not None:  # detect_anomaly() is on (explain.py): note
                 _anomaly_hook(ctx)  # where this op was called; one cheap check when off
@@ -217,6 +220,19 @@ Tensor: Any = None  # set by tensor.py once Tensor exists (the two modules need 
 # Set by tinygrad_sgd.explain.detect_anomaly() to a function that records, on each new
 # node, where the user's code called the op; None (the default) costs one check per op.
 _anomaly_hook: Callable[[Function], None] | None = None
+
+
+def _versions_of_saved(saved: tuple, args: tuple, result: "Tensor") -> tuple:
+    """For each saved array that is a tensor's storage (an input's or the output's), that
+    tensor's version counter and its value now: backward checks they did not move."""
+    versions = []
+    for t in (*args, result):
+        if isinstance(t, Tensor):
+            for array in saved:
+                if array is t._data:
+                    versions.append((t._version, t._version[0], array))
+                    break
+    return tuple(versions)
 
 
 def _refresh_view(view: "Tensor") -> None:
@@ -302,8 +318,9 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[Any], retain_gr
         grad_output = pending.pop(node, None)
         if capture is not None and node in capture:
             captured[capture[node]] = grad_output
-        grads: Sequence[Any] = ()
-        if grad_output is not None:
+        if grad_output is None:  # nothing reached this node: its inputs get nothing either
+            grads: Any = (None,) * len(node.parents)
+        else:
             grads = node.backward(grad_output)
             if not isinstance(grads, tuple):
                 grads = (grads,)
@@ -311,13 +328,14 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[Any], retain_gr
                 hook(node, grad_output, grads)
             if not retain_graph:
                 node._saved = _FREED  # free the graph's saved arrays as we go
-        for i, parent in enumerate(node.parents):
+        for parent, g, shape in zip(node.parents, grads, node.input_shapes):
             if parent is None:
                 continue
-            g = grads[i] if i < len(grads) else None
             if g is not None:
-                _send(pending, parent, sum_to(node.xp, g, node.input_shapes[i]))
-            if isinstance(parent, Function):
+                if g.shape != shape:  # undo broadcasting: the adjoint of broadcast is sum
+                    g = sum_to(node.xp, g, shape)
+                _send(pending, parent, g)
+            if parent.__class__ is not Tensor and not isinstance(parent, Tensor):  # a node
                 consumers[parent] -= 1
                 if consumers[parent] == 0:
                     ready.append(parent)

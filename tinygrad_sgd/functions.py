@@ -371,12 +371,17 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:
 # ---------------------------------------------------------------------------------------
 # shape
 # ---------------------------------------------------------------------------------------
+# How a reshape with copy=False says "no view can do this": numpy raises ValueError;
+# array-api-strict and array-api-compat's cupy set .shape on a view and get AttributeError.
+_CANNOT_VIEW = (ValueError, AttributeError)
+
+
 def view(input: Tensor, *shape: Any) -> Tensor:
     """The same storage seen with a new shape; refused when no view can express it."""
     new_shape = infer_shape(input.numel(), shape)
     try:
         return View.apply(input, shape=new_shape)
-    except ValueError:  # the array module would have to copy
+    except _CANNOT_VIEW:  # the array module would have to copy
         raise RuntimeError(f"view size {list(new_shape)} is not compatible with input "
                            f"tensor's size {list(input.shape)} and stride (at least one "
                            "dimension spans across two contiguous subspaces). Use "
@@ -388,7 +393,7 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
     new_shape = infer_shape(input.numel(), shape)
     try:
         return View.apply(input, shape=new_shape)
-    except ValueError:
+    except _CANNOT_VIEW:
         return Reshape.apply(input, shape=new_shape)
 
 

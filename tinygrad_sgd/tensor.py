@@ -275,12 +275,20 @@ class Tensor:
 
     __hash__ = object.__hash__  # by identity, like torch (== is elementwise)
 
-    def __reduce_ex__(self, protocol: int) -> Any:  # pickle and copy.deepcopy (leaves only)
+    def __reduce_ex__(self, protocol: int) -> Any:
+        """pickle and copy.copy: the values (and, for a leaf, requires_grad), not the graph."""
+        return rebuild, (self._device.to_numpy(self._data).copy(), self._device.type,
+                         self._requires_grad and self.grad_fn is None, type(self))
+
+    def __deepcopy__(self, memo: dict) -> "Tensor":
         if self.grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
-                               "support the deepcopy protocol; use .detach() first")
-        return rebuild, (self._device.to_numpy(self._data).copy(), self._device.type,
-                          self._requires_grad, type(self))
+                               "support the deepcopy protocol; deepcopy t.detach() instead")
+        copied = rebuild(*self.__reduce_ex__(4)[1])
+        if self.grad is not None:
+            copied.grad = rebuild(*self.grad.__reduce_ex__(4)[1])
+        memo[id(self)] = copied
+        return copied
 
     # -- arithmetic: promotion in functions.binary, the math in ops/elementwise.py ----------
     def __add__(self, other: Any) -> "Tensor":

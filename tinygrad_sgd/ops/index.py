@@ -112,7 +112,9 @@ def normalize_key(shape: tuple[int, ...], device: Any, key: Any) -> tuple[tuple,
         if isinstance(k, slice):
             if k.step is not None and operator.index(k.step) <= 0:
                 raise ValueError("step must be greater than zero")
-            out.append(k)
+            # clamp to the axis, as numpy and torch do (x[8:12] of 10 items is x[8:10]);
+            # the array API leaves out-of-range bounds unspecified, so say them exactly
+            out.append(slice(*k.indices(shape[dim])))
             dim += 1
             continue
         if isinstance(k, list) or hasattr(k, "_data"):
