@@ -46,12 +46,14 @@ class set_grad_enabled:
     ...     a.sub_(lr * a.grad)     # an update that must not be recorded in the graph
     """
 
+    __slots__ = ("mode", "prev")
+
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
-        self.prev: list[bool] = []
+        self.prev: list[bool] = []  # a stack, so one object can be entered again while open
 
     def __enter__(self) -> None:
-        self.prev.append(_grad_mode.enabled)  # a stack, so one object can be re-entered
+        self.prev.append(_grad_mode.enabled)
         _grad_mode.enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
@@ -156,10 +158,10 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **options: Any) -> "Tensor":
         """Run the op on Tensors (and Python scalars) and record it in the graph."""
-        ctx = cls()
+        ctx = object.__new__(cls)
         device = None
-        arrays = []
-        parents = []  # per input: its grad_fn node, the leaf itself, or None (no grad)
+        arrays, shapes = [], []
+        parents, needs = [], []  # per input: where its gradient goes (or None); is there one
         requires_grad = False
         for a in args:
             if isinstance(a, Tensor):  # the rest (Python scalars) pass through as constants
@@ -172,20 +174,23 @@ class Function:
                         f"{cls.__name__}: expected all tensors to be on the same device, but "
                         f"found at least two devices, {device} and {a._device}. Move them "
                         "with .to(device) first.")
-                arrays.append(a._data)
+                data = a._data
+                arrays.append(data)
+                shapes.append(data.shape)
                 if a._requires_grad:
                     requires_grad = True
-                    parents.append(a.grad_fn or a)
-                else:
-                    parents.append(None)
+                    parents.append(a.grad_fn or a)  # the node that made it, or the leaf
+                    needs.append(True)
+                    continue
             else:
                 arrays.append(a)
-                parents.append(None)
+                shapes.append(())
+            parents.append(None)
+            needs.append(False)
         ctx.xp, ctx.device = device.xp, device
         record = requires_grad and _grad_mode.enabled
         # which inputs backward must differentiate (forward may use it to save less)
-        ctx.needs_input_grad = (tuple([p is not None for p in parents]) if record
-                                else _NO_GRADS[len(args)])
+        ctx.needs_input_grad = tuple(needs) if record else _NO_GRADS[len(args)]
         out = ctx.forward(*arrays, **options)
         if cls.changes_device:
             device = options["device"]
@@ -200,8 +205,7 @@ class Function:
             # how to find this view inside its base, for in-place changes through it
             result._view = (steps + ((cls, options),), base.grad_fn)
         if record:
-            ctx.parents = tuple(parents)
-            ctx.input_shapes = tuple([getattr(a, "shape", ()) for a in arrays])
+            ctx.parents, ctx.input_shapes = tuple(parents), tuple(shapes)
             if ctx._saved:
                 ctx._saved_versions = _versions_of_saved(ctx._saved, args, result)
             result.grad_fn = ctx
@@ -276,15 +280,15 @@ def _count_consumers(roots: Iterable[Function]) -> dict[Function, int]:
     An explicit stack instead of recursion, so a graph 100,000 ops deep works.
     """
     consumers: dict[Function, int] = {}
-    stack = [r for r in roots]
-    seen = set(stack)
+    stack = list(roots)
     while stack:
         node = stack.pop()
         for parent in node.parents:
             if isinstance(parent, Function):
-                consumers[parent] = consumers.get(parent, 0) + 1
-                if parent not in seen:
-                    seen.add(parent)
+                if parent in consumers:
+                    consumers[parent] += 1
+                else:  # first time seen: count it, and walk on from it
+                    consumers[parent] = 1
                     stack.append(parent)
     return consumers
 
@@ -326,7 +330,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[Any], retain_gr
                 grads = (grads,)
             for hook in backward_hooks:
                 hook(node, grad_output, grads)
-            if not retain_graph:
+            if not retain_graph and node._saved:
                 node._saved = _FREED  # free the graph's saved arrays as we go
         for parent, g, shape in zip(node.parents, grads, node.input_shapes):
             if parent is None:
@@ -334,7 +338,8 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[Any], retain_gr
             if g is not None:
                 if g.shape != shape:  # undo broadcasting: the adjoint of broadcast is sum
                     g = sum_to(node.xp, g, shape)
-                _send(pending, parent, g)
+                previous = pending.get(parent)  # a reused input sums its gradients
+                pending[parent] = g if previous is None else previous + g
             if parent.__class__ is not Tensor and not isinstance(parent, Tensor):  # a node
                 consumers[parent] -= 1
                 if consumers[parent] == 0:

@@ -245,18 +245,18 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     a, b = input, operand(other, input._device)
     if not isinstance(b, Tensor):
         raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(b).__name__}")
-    if a.ndim == 0 or b.ndim == 0:
+    sa, sb = a._data.shape, b._data.shape
+    if not sa or not sb:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
-                           f"{a.ndim}D and {b.ndim}D")
+                           f"{len(sa)}D and {len(sb)}D")
     if a._dtype is not b._dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{a._dtype._torch_name.lower()} != {b._dtype._torch_name.lower()}")
-    if a.shape[-1] != (b.shape[0] if b.ndim == 1 else b.shape[-2]):
+    if sa[-1] != (sb[0] if len(sb) == 1 else sb[-2]):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
-                           f"({'x'.join(map(str, a.shape))} and "
-                           f"{'x'.join(map(str, b.shape))})")
-    if a.ndim > 2 or b.ndim > 2:
-        broadcast_shapes(a.shape[:-2], b.shape[:-2])  # batch dims must broadcast
+                           f"({'x'.join(map(str, sa))} and {'x'.join(map(str, sb))})")
+    if len(sa) > 2 or len(sb) > 2:
+        broadcast_shapes(sa[:-2], sb[:-2])  # batch dims must broadcast
     return Matmul.apply(a, b)
 
 

@@ -50,7 +50,7 @@ class Tensor:
     def _make(array: Any, device: Device, requires_grad: bool = False) -> "Tensor":
         """Wrap an array of `device` (internal: no checks, no copy)."""
         t = object.__new__(Tensor)
-        t._data, t._device, t._dtype = array, device, device.dtype_of(array)
+        t._data, t._device, t._dtype = array, device, device._from_xp[array.dtype]
         t._requires_grad, t.grad, t.grad_fn = requires_grad, None, None
         t._base = t._view = None  # set for views: the base tensor, and how to find the view in it
         t._version = [0]  # shared with views; a list, so that sharing it shares the count
@@ -535,6 +535,10 @@ class Tensor:
         return self._inplace(Clamp, low=python_scalar(min), high=python_scalar(max))
 
     def zero_(self) -> "Tensor":
+        if not _recording(self):  # a.grad.zero_() in every training step: keep it short
+            self._data[...] = 0
+            self._version[0] += 1
+            return self
         return self._assign((Ellipsis,), True, 0)
 
     def fill_(self, value: Any) -> "Tensor":
@@ -649,7 +653,12 @@ _OVERLAP = ("unsupported operation: more than one element of the written-to tens
 
 def _recording(*operands: Any) -> bool:
     """Will an op on these operands be recorded in the graph?"""
-    return _grad_mode.enabled and any(getattr(x, "_requires_grad", False) for x in operands)
+    if _grad_mode.enabled:
+        for x in operands:
+            if x.__class__ is not int and x.__class__ is not float and getattr(
+                    x, "_requires_grad", False):
+                return True
+    return False
 
 
 
@@ -657,7 +666,7 @@ def root_gradient(t: Tensor, gradient: Any) -> Any:
     """The gradient backward() starts from: 1 for a one-element loss, or `gradient`."""
     xp = t._device.xp
     if gradient is None:
-        if t.numel() != 1:
+        if t._data.size != 1:
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs; "
                                f"this tensor has shape {t.shape}. Reduce it (e.g. .sum()) or "
                                f"pass gradient= of shape {t.shape}")

@@ -13,8 +13,9 @@ from ..function import Function
 def _unreduce(xp: Any, grad: Any, shape: tuple[int, ...], dim: tuple[int, ...] | None) -> Any:
     """Reshape a reduced gradient so it broadcasts against the input: the reduced axes
     come back with size 1 (whether or not keepdim dropped them)."""
-    kept = tuple(1 if dim is None or i in dim else n for i, n in enumerate(shape))
-    return xp.reshape(grad, kept)
+    if dim is None:  # reduced to one number, which broadcasts as it is
+        return grad if grad.ndim == 0 else xp.reshape(grad, ())
+    return xp.reshape(grad, tuple(1 if i in dim else n for i, n in enumerate(shape)))
 
 
 def _count(shape: tuple[int, ...], dim: tuple[int, ...] | None) -> int:
@@ -50,8 +51,8 @@ class Mean(Function):
         return ctx.xp.sum(a, axis=dim, keepdims=keepdim) / ctx.n  # faster than xp.mean
 
     def backward(ctx, grad_output):
-        grad_output = _unreduce(ctx.xp, grad_output, ctx.shape, ctx.dim) / ctx.n
-        return ctx.xp.broadcast_to(grad_output, ctx.shape)
+        grad = _unreduce(ctx.xp, grad_output, ctx.shape, ctx.dim) / ctx.n
+        return ctx.xp.broadcast_to(grad, ctx.shape)
 
 
 def _centered(xp: Any, a: Any, dim: tuple[int, ...] | None) -> Any:
