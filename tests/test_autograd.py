@@ -363,3 +363,16 @@ def test_saved_only_what_backward_needs_as_torch() -> None:
     x.add_(1)
     with pytest.raises(RuntimeError, match="inplace"):
         y.backward()
+
+
+def test_custom_function_with_wrong_number_of_gradients_is_refused() -> None:
+    class AddOne(Function):
+        def forward(ctx, a, b):
+            return a + b + 1
+
+        def backward(ctx, grad_output):
+            return grad_output  # one gradient for two inputs
+
+    a, b = leaf([1.0]), leaf([2.0])
+    with pytest.raises(RuntimeError, match="incorrect number of gradients .expected 2, got 1"):
+        (AddOne.apply(a, b * 3) + b).sum().backward()

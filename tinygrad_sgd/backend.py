@@ -34,7 +34,7 @@ class Device:
     Compares equal to its name: `t.device == 'cpu'`.
     """
 
-    __slots__ = ("type", "xp", "array_type", "description", "_to_xp", "_from_xp", "_rng",
+    __slots__ = ("type", "xp", "array_type", "description", "_to_xp", "_from_xp", "_by_id", "_rng",
                  "_make_rng", "to_numpy", "from_numpy", "scatter_add", "gather", "index_put",
                  "_random")
 
@@ -55,6 +55,9 @@ class Device:
         self._to_xp = {d: getattr(xp, d.name) for d in dtypes.ALL}
         # keyed by the dtype objects that arrays carry (numpy's np.dtype, not np.float32)
         self._from_xp = {xp.empty((0,), dtype=v).dtype: k for k, v in self._to_xp.items()}
+        # Arrays carry these very dtype objects, and hashing a numpy dtype is slow (it hashes
+        # its fields), so Tensor._make looks them up by identity first.
+        self._by_id = {id(k): v for k, v in self._from_xp.items()}
         self.seed(0)
 
     # -- dtypes ---------------------------------------------------------------------------
@@ -63,7 +66,7 @@ class Device:
 
     def dtype_of(self, array: Any) -> dtype:
         try:
-            return self._from_xp[array.dtype]
+            return self._by_id.get(id(array.dtype)) or self._from_xp[array.dtype]
         except KeyError:
             raise TypeError(f"unsupported array dtype {array.dtype}; tinygrad_sgd supports "
                             f"{', '.join(d.name for d in dtypes.ALL)}") from None

@@ -21,15 +21,13 @@ _BOOL, _INT, _FLOAT = 0, 1, 2  # categories, in promotion order
 class dtype:
     """A tensor element type. Compare with `==`: `t.dtype == tinygrad_sgd.float32`."""
 
-    __slots__ = ("name", "category", "itemsize", "_torch_name", "tensor_type")
+    __slots__ = ("name", "category", "itemsize", "_torch_name", "tensor_type",
+                 "is_floating_point")
 
     def __init__(self, name: str, category: int, itemsize: int, torch_name: str, tensor_type: str):
         self.name, self.category, self.itemsize = name, category, itemsize
         self._torch_name, self.tensor_type = torch_name, tensor_type
-
-    @property
-    def is_floating_point(self) -> bool:
-        return self.category == _FLOAT
+        self.is_floating_point = category == _FLOAT  # a plain attribute: read on every op
 
     def __repr__(self) -> str:
         return f"tinygrad_sgd.{self.name}"

@@ -159,7 +159,7 @@ class Function:
     def apply(cls, *args: Any, **options: Any) -> "Tensor":
         """Run the op on Tensors (and Python scalars) and record it in the graph."""
         ctx = object.__new__(cls)
-        device = None
+        device = first = None
         arrays, shapes = [], []
         parents, needs = [], []  # per input: where its gradient goes (or None); is there one
         requires_grad = False
@@ -168,7 +168,7 @@ class Function:
                 if a._view is not None and a._view[1] is not a._base.grad_fn:
                     _refresh_view(a)  # its base was changed in place since the view was made
                 if device is None:
-                    device = a._device
+                    device, first = a._device, a
                 elif a._device is not device:
                     raise RuntimeError(
                         f"{cls.__name__}: expected all tensors to be on the same device, but "
@@ -196,7 +196,9 @@ class Function:
             device = options["device"]
         if out.__class__ is not device.array_type:  # numpy returns scalars for 0-d results
             out = device.xp.asarray(out)
-        result = Tensor._make(out, device, record)
+        # most ops keep their first input's dtype: then there is nothing to look up
+        result = Tensor._make(out, device, record,
+                              first._dtype if out.dtype is first._data.dtype else None)
         if cls.is_view:  # the output shares the input's storage, so share its version too
             source = args[0]
             result._version = source._version
@@ -328,6 +330,9 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[Any], retain_gr
             grads = node.backward(grad_output)
             if not isinstance(grads, tuple):
                 grads = (grads,)
+            if len(grads) != len(node.parents):
+                raise RuntimeError(f"function {node.name()} returned an incorrect number of "
+                                   f"gradients (expected {len(node.parents)}, got {len(grads)})")
             for hook in backward_hooks:
                 hook(node, grad_output, grads)
             if not retain_graph and node._saved:
@@ -340,9 +345,10 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[Any], retain_gr
                     g = sum_to(node.xp, g, shape)
                 previous = pending.get(parent)  # a reused input sums its gradients
                 pending[parent] = g if previous is None else previous + g
-            if parent.__class__ is not Tensor and not isinstance(parent, Tensor):  # a node
-                consumers[parent] -= 1
-                if consumers[parent] == 0:
+            if isinstance(parent, Function):  # a node, not a leaf
+                left = consumers[parent] - 1
+                consumers[parent] = left
+                if left == 0:  # every consumer has sent its share: its gradient is complete
                     ready.append(parent)
     # What is left in `pending` are the leaves, each with its complete gradient.
     for leaf, g in pending.items():

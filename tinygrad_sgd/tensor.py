@@ -47,10 +47,13 @@ class Tensor:
             setattr(self, slot, getattr(made, slot))
 
     @staticmethod
-    def _make(array: Any, device: Device, requires_grad: bool = False) -> "Tensor":
-        """Wrap an array of `device` (internal: no checks, no copy)."""
+    def _make(array: Any, device: Device, requires_grad: bool = False,
+              dtype: DType | None = None) -> "Tensor":
+        """Wrap an array of `device` (internal: no checks, no copy); `dtype`, when given,
+        must be the array's."""
         t = object.__new__(Tensor)
-        t._data, t._device, t._dtype = array, device, device._from_xp[array.dtype]
+        t._data, t._device = array, device
+        t._dtype = dtype if dtype is not None else device.dtype_of(array)
         t._requires_grad, t.grad, t.grad_fn = requires_grad, None, None
         t._base = t._view = None  # set for views: the base tensor, and how to find the view in it
         t._version = [0]  # shared with views; a list, so that sharing it shares the count

@@ -155,7 +155,7 @@ class TakeAlongDim(Function):
         positions = xp.reshape(xp.arange(shape[dim]),
                                tuple(n if i == dim else 1 for i, n in enumerate(shape)))
         grad_output = _unreduce(xp, grad_output, shape, (dim,))
-        return xp.where(positions == index, grad_output, 0.0)
+        return xp.where(positions == index, grad_output, 0.0), None  # index: no gradient
 
 
 class Softmax(Function):
