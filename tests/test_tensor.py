@@ -37,8 +37,8 @@ def test_tensor_accepts_the_lessons_forms() -> None:
 @pytest.mark.parametrize("name,args", [
     ("ones", (2, 3)), ("zeros", ((2, 3),)), ("empty", ([4],)), ("ones", ((),)), ("eye", (3,)),
     ("eye", (2, 4)), ("arange", (5,)), ("arange", (1, 4, 0.5)), ("arange", (0.0, 1.0, 0.1)),
-    ("arange", (10, 0, -3)), ("linspace", (-1, 1, 7)), ("linspace", (0, 10, 6)), ("full", ((2, 2), 7)),
-    ("full", ((2,), 1.5)), ("full", ((2,), True)),
+    ("arange", (10, 0, -3)), ("linspace", (-1, 1, 7)), ("linspace", (0, 10, 6)),
+    ("full", ((2, 2), 7)), ("full", ((2,), 1.5)), ("full", ((2,), True)),
 ])
 def test_creation_matches_torch(device: str, name: str, args: tuple) -> None:
     ours, theirs = getattr(tg, name)(*args, device=device), getattr(torch, name)(*args)
