@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 import tinygrad_sgd as tg
 from tinygrad_sgd import backend
 
-settings.register_profile("default", max_examples=25, deadline=None,
+settings.register_profile("default", max_examples=50, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow,
                                                  HealthCheck.data_too_large])
 settings.register_profile("ci", max_examples=40, deadline=None,
