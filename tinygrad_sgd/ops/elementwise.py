@@ -90,10 +90,13 @@ class Pow(Function):
         da = db = None
         if ctx.needs_input_grad[0]:
             if isinstance(b, (int, float)):  # a constant exponent, as in the usual x ** 2
-                if b == 2:
-                    da = grad_output * (2 * a)  # the same as below, without computing a ** 1
+                if b == 0:
+                    da = xp.zeros_like(a)
                 else:
-                    da = grad_output * b * a ** (b - 1) if b else xp.zeros_like(grad_output)
+                    # b·a^(b-1)·g, multiplied in place into one new array: on a big tensor
+                    # every temporary is another copy of it in memory (and for b = 2, no a**1)
+                    da = a * 2 if b == 2 else a ** (b - 1) * b
+                    da *= grad_output
             else:
                 da = grad_output * xp.where(b == 0, 0.0, b * a ** (b - 1))
         if ctx.needs_input_grad[1]:
