@@ -144,8 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--n", type=int, default=100, help="number of points")
     p.add_argument("--lr", type=float, default=0.1, help="learning rate")
     p.add_argument("--steps", type=int, default=100, help="gradient-descent steps")
-    p.add_argument("--epochs", type=int, default=None,
-                   help="mini-batch SGD epochs (default: steps // 4)")
+    p.add_argument("--epochs", type=int, default=25, help="mini-batch SGD epochs")
     p.add_argument("--batch-size", type=int, default=10, help="mini-batch size for SGD")
     p.add_argument("--seed", type=int, default=42, help="random seed")
     p.add_argument("--out", type=Path, default=Path("out"), help="folder for the figures")
@@ -165,7 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     gd = gradient_descent(x, y, args.lr, args.steps)
     print(f"a = ({gd[-1][0]:.4f}, {gd[-1][1]:.4f})   (the data came from a = (3, 2) "
           "plus noise in [0, 1))\n")
-    epochs = args.epochs if args.epochs is not None else max(1, args.steps // 4)
+    epochs = args.epochs
     print(f"Mini-batch SGD: {epochs} epochs, batch size {args.batch_size}, lr={args.lr}")
     sgd = minibatch_sgd(x, y, args.lr, epochs, args.batch_size)
     print(f"a = ({sgd[-1][0]:.4f}, {sgd[-1][1]:.4f})")
