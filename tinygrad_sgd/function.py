@@ -73,25 +73,29 @@ class set_grad_enabled:
 class no_grad(set_grad_enabled):
     """Turn gradient recording off: `with no_grad(): ...`, `@no_grad()` or `@no_grad`."""
 
+    __slots__ = ()
+
     def __new__(cls, fn: Callable | None = None) -> Any:
-        if callable(fn):  # used bare, as @no_grad
+        if fn is not None:  # used bare, as @no_grad
             return set_grad_enabled(False)(fn)
-        return super().__new__(cls)
+        return object.__new__(cls)
 
     def __init__(self, fn: Callable | None = None) -> None:
-        super().__init__(False)
+        self.mode, self.prev = False, []  # (no super().__init__: this runs every step)
 
 
 class enable_grad(set_grad_enabled):
     """Turn gradient recording back on inside a `no_grad` block."""
 
+    __slots__ = ()
+
     def __new__(cls, fn: Callable | None = None) -> Any:
-        if callable(fn):
+        if fn is not None:
             return set_grad_enabled(True)(fn)
-        return super().__new__(cls)
+        return object.__new__(cls)
 
     def __init__(self, fn: Callable | None = None) -> None:
-        super().__init__(True)
+        self.mode, self.prev = True, []
 
 
 # ---------------------------------------------------------------------------------------
