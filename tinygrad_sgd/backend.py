@@ -36,11 +36,12 @@ class Device:
 
     __slots__ = ("type", "xp", "array_type", "description", "_to_xp", "_from_xp", "_by_id", "_rng",
                  "_make_rng", "to_numpy", "from_numpy", "scatter_add", "gather", "index_put",
-                 "_random")
+                 "is_contiguous", "contiguous_copy", "_random")
 
     def __init__(self, type: str, xp: Any, array_type: type, description: str, *,
                  to_numpy: Callable, from_numpy: Callable, scatter_add: Callable,
                  gather: Callable, index_put: Callable, random: Callable,
+                 is_contiguous: Callable, contiguous_copy: Callable,
                  make_rng: Callable = np.random.default_rng) -> None:
         self.type, self.xp, self.array_type, self.description = type, xp, array_type, description
         # to_numpy(array) -> numpy array on the host; from_numpy(ndarray) -> array here;
@@ -50,6 +51,9 @@ class Device:
         # scatter_add(target, key, values) is target[key] += values with repeats adding up.
         self.to_numpy, self.from_numpy = to_numpy, from_numpy
         self.gather, self.index_put, self.scatter_add = gather, index_put, scatter_add
+        # Memory layout, which the standard leaves out: is_contiguous(a) says whether a's
+        # elements lie in row-major order; contiguous_copy(a) makes such a copy.
+        self.is_contiguous, self.contiguous_copy = is_contiguous, contiguous_copy
         self._random = random  # random(device, kind, shape, dtype, *args) -> array here
         self._make_rng = make_rng  # seed -> the generator that `random` draws from
         self._to_xp = {d: getattr(xp, d.name) for d in dtypes.ALL}
@@ -183,7 +187,8 @@ def _make_cpu() -> Device:
                   to_numpy=lambda a: a, from_numpy=lambda a: a,
                   gather=_getitem, index_put=_setitem,
                   scatter_add=lambda target, key, values: np.add.at(target, key, values),
-                  random=_cpu_random)
+                  random=_cpu_random, is_contiguous=lambda a: a.flags.c_contiguous,
+                  contiguous_copy=lambda a: np.array(a, order="C", copy=True))
 
 
 CPU = _make_cpu()
@@ -220,7 +225,9 @@ def _make_cupy() -> Device:
                  to_numpy=lambda a: a.get(), from_numpy=cupy.asarray,
                  gather=_getitem, index_put=_setitem,
                  scatter_add=lambda target, key, values: cupyx.scatter_add(target, key, values),
-                 random=random, make_rng=cupy.random.RandomState)
+                 random=random, make_rng=cupy.random.RandomState,
+                 is_contiguous=lambda a: a.flags.c_contiguous,
+                 contiguous_copy=lambda a: cupy.array(a, order="C", copy=True))
     return dev
 
 
@@ -271,7 +278,9 @@ def _make_standin() -> Device:
 
     return Device("cuda", sxp, array_type, "CPU stand-in for CUDA (array-api-strict)",
                   to_numpy=to_numpy, from_numpy=from_numpy, gather=gather,
-                  index_put=index_put, scatter_add=scatter_add, random=random)
+                  index_put=index_put, scatter_add=scatter_add, random=random,
+                  is_contiguous=lambda a: np.from_dlpack(a).flags.c_contiguous,
+                  contiguous_copy=lambda a: from_numpy(np.from_dlpack(a)))
 
 
 def use_standin() -> Device:

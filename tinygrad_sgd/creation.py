@@ -44,8 +44,8 @@ def _host(data: Any) -> np.ndarray:
         except TypeError as e:
             raise RuntimeError(f"could not make a tensor of a {type(data).__name__}: {e}. "
                                "Arrays of another device must be moved explicitly") from None
-        if arr.dtype == np.float64:
-            arr = arr.astype(np.float32)
+        if arr.dtype == np.float64 and not _holds_float64(data):
+            arr = arr.astype(np.float32)  # Python floats: the default dtype
         elif arr.dtype.kind in "iu" and arr.dtype != np.int32:
             arr = arr.astype(np.int64)
     if arr.dtype.kind == "f" and arr.dtype.itemsize < 4:
@@ -56,6 +56,21 @@ def _host(data: Any) -> np.ndarray:
         raise TypeError(f"can't convert data of dtype {arr.dtype} to a tensor; supported: "
                         f"{', '.join(dtypes.BY_NAME)}")
     return arr
+
+
+def _holds_float64(data: Any) -> bool:
+    """Whether nested lists hold float64 values that came typed (numpy float64 scalars or
+    arrays, float64 tensors), which torch keeps float64, unlike plain Python floats."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, (np.ndarray, np.floating)) and item.dtype == np.float64:
+            return True
+        elif isinstance(item, Tensor) and item.dtype is dtypes.float64:
+            return True
+    return False
 
 
 def tensor(data: Any, *more: Any, dtype: Any = None, device: Any = None,
@@ -84,9 +99,14 @@ def tensor(data: Any, *more: Any, dtype: Any = None, device: Any = None,
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
-    """Like tensor(), but returns `data` itself when it is already a fitting Tensor."""
+    """Like tensor(), but without a copy where none is needed: a fitting Tensor is
+    returned as it is, and a numpy array (for the CPU, in the same dtype) is shared."""
     if isinstance(data, Tensor):
         return data.to(*(x for x in (device, dtype) if x is not None))
+    if (isinstance(data, np.ndarray) and get_device(device).type == "cpu"
+            and data.dtype.name in dtypes.BY_NAME
+            and (dtype is None or dtypes.to_dtype(dtype).name == data.dtype.name)):
+        return from_numpy(data)
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -174,6 +194,8 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, device: An
     i = np.arange(steps, dtype=np.float64)  # float64: one rounding, like torch's fused a+b*c
     values = np.where(i < steps // 2, lo + np.float64(step) * i,
                       hi - np.float64(step) * (steps - 1 - i))
+    if steps == 1:
+        values = np.array([lo], dtype=np.float64)
     return tensor(values.astype(kind), dtype=dt, device=device, requires_grad=requires_grad)
 
 
@@ -209,8 +231,10 @@ def randn(*size: Any, dtype: Any = None, device: Any = None,
 def randint(low: int, high: Any = None, size: Any = None, dtype: Any = None,
             device: Any = None, requires_grad: bool = False) -> Tensor:
     """Integers in [low, high); randint(high, size) starts at 0, as in torch."""
-    if size is None:
+    if size is None:  # randint(high, size)
         low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     if high <= low:

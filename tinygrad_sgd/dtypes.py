@@ -103,8 +103,8 @@ def to_dtype(value: Any) -> dtype:
     """Accept a tinygrad_sgd dtype, its name ('float32'), a Python type or a numpy dtype."""
     if isinstance(value, dtype):
         return value
-    if value is float:
-        return float32
+    if value is float:  # Python's float is a double, as torch reads it
+        return float64
     if value is int:
         return int64
     if value is bool:

@@ -40,28 +40,30 @@ def is_grad_enabled() -> bool:
 
 
 class set_grad_enabled:
-    """Context manager and decorator that sets grad mode for this thread, then restores it.
+    """Set grad mode for this thread: at once when called, `set_grad_enabled(False)`, and
+    back to what it was at the end of a `with` block or of a decorated function.
 
-    >>> with tg.no_grad():          # same as set_grad_enabled(False)
+    >>> with tg.no_grad():          # no_grad() is set_grad_enabled(False) as a block
     ...     a.sub_(lr * a.grad)     # an update that must not be recorded in the graph
     """
 
     __slots__ = ("mode", "prev")
 
     def __init__(self, mode: bool) -> None:
-        self.mode = bool(mode)
-        self.prev: list[bool] = []  # a stack, so one object can be entered again while open
+        self.prev, self.mode = _grad_mode.enabled, bool(mode)
+        _grad_mode.enabled = self.mode  # as torch: the call itself switches
 
     def __enter__(self) -> None:
-        self.prev.append(_grad_mode.enabled)
         _grad_mode.enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
-        _grad_mode.enabled = self.prev.pop()
+        _grad_mode.enabled = self.prev
 
     def __call__(self, fn: Callable) -> Callable:
         import functools
         mode = self.mode
+        if type(self) is set_grad_enabled:  # used as a decorator: undo the switch above
+            _grad_mode.enabled = self.prev
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -81,7 +83,10 @@ class no_grad(set_grad_enabled):
         return object.__new__(cls)
 
     def __init__(self, fn: Callable | None = None) -> None:
-        self.mode, self.prev = False, []  # (no super().__init__: this runs every step)
+        self.mode = False  # nothing switches before the block starts
+
+    def __enter__(self) -> None:
+        self.prev, _grad_mode.enabled = _grad_mode.enabled, False
 
 
 class enable_grad(set_grad_enabled):
@@ -95,7 +100,10 @@ class enable_grad(set_grad_enabled):
         return object.__new__(cls)
 
     def __init__(self, fn: Callable | None = None) -> None:
-        self.mode, self.prev = True, []
+        self.mode = True
+
+    def __enter__(self) -> None:
+        self.prev, _grad_mode.enabled = _grad_mode.enabled, True
 
 
 # ---------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ torch's dtype rules, and hands raw work to one op of `ops/`, where the math live
 """
 from __future__ import annotations
 
+import builtins  # this module defines torch's sum, max, any ...: the builtins by full name
 import operator
 from typing import Any, NamedTuple, Sequence
 
@@ -17,13 +18,13 @@ from .dtypes import dtype as DType
 from .dtypes import result_type
 from .function import Function
 from .ops.elementwise import (Abs, Add, Clamp, Div, Exp, Log, Maximum, Minimum, Mul, Pow,
-                              Relu, Sigmoid, Sqrt, Sub, Tanh, Where)
+                              Reciprocal, Relu, Sigmoid, Sqrt, Sub, Tanh, Where)
 from .ops.matmul import Matmul
 from .ops.reduce import LogSoftmax, Max, Mean, Min, Softmax, Std, Sum, TakeAlongDim, Var
 from .ops.shape import Cat, Expand, Permute, Reshape, Stack, View
 from .tensor import Tensor
 
-__all__ = ["exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "clamp", "clip",
+__all__ = ["all", "any", "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "clamp", "clip",
            "maximum", "minimum", "where", "softmax", "log_softmax", "sum", "mean", "var",
            "std", "max", "min", "argmax", "argmin", "matmul", "mm", "reshape", "flatten",
            "transpose", "permute", "squeeze", "unsqueeze", "cat", "concat", "stack", "add",
@@ -43,7 +44,7 @@ class MaxMin(NamedTuple):
 def operand(x: Any, device: Device) -> Any:
     """Tensors and Python numbers pass; an array of the same device is wrapped; an array of
     another device is refused rather than copied behind the user's back."""
-    if isinstance(x, (Tensor, int, float)):
+    if isinstance(x, Tensor) or x.__class__ in (int, float, bool):
         return x
     if isinstance(x, device.array_type):
         return Tensor._make(x, device)
@@ -78,7 +79,8 @@ def binary(fn: type[Function], a: Any, b: Any) -> Tensor:
             elif (b.__class__ is float or b.__class__ is int) and a._dtype.is_floating_point:
                 return fn.apply(a, b)
         elif (a.__class__ is float or a.__class__ is int) and b.__class__ is Tensor \
-                and b._dtype.is_floating_point and fn is not Pow:  # 2 ** x: see _promoted
+                and b._dtype.is_floating_point and fn is not Pow and fn is not Div:
+            # (2 ** x and 2 / x take the longer way: see _promoted)
             return fn.apply(a, b)
         return _promoted(fn, a, b)
     except ValueError:  # the array module could not broadcast: say so in torch's terms
@@ -92,9 +94,14 @@ def _promoted(fn: type[Function], a: Any, b: Any) -> Tensor:
     dt = result_type(a, b)
     if fn is Div and not dt.is_floating_point:
         dt = dtypes.float32  # true division of integers gives floats
-    if fn is Sub and dt is dtypes.bool_:
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
-                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if fn is Sub and builtins.any(isinstance(x, Tensor) and x._dtype is dtypes.bool_
+                                  for x in (a, b)):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
+    if fn is Div and not isinstance(a, Tensor) and dt.is_floating_point:
+        # number / x, as torch computes it: x's reciprocal (saved for backward) times it
+        return binary(Mul, Reciprocal.apply(cast(b, dt)), a)
     if fn is Pow and not dt.is_floating_point and isinstance(b, int) and b < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     if fn is Pow and not isinstance(a, Tensor):  # 2 ** x: d/dx needs log(2) as an array
@@ -153,12 +160,14 @@ def _floating(t: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------------------
 # arithmetic and elementwise math
 # ---------------------------------------------------------------------------------------
-def add(input: Tensor, other: Any) -> Tensor:
-    return binary(Add, input, other)
+def add(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    """input + alpha·other."""
+    return binary(Add, input, other if alpha == 1 else other * alpha)
 
 
-def sub(input: Tensor, other: Any) -> Tensor:
-    return binary(Sub, input, other)
+def sub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    """input - alpha·other."""
+    return binary(Sub, input, other if alpha == 1 else other * alpha)
 
 
 def mul(input: Tensor, other: Any) -> Tensor:
@@ -210,9 +219,13 @@ def tanh(input: Tensor) -> Tensor:
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
-    """Values below min become min, above max become max."""
+    """Values below min become min, above max become max (bounds: numbers or tensors)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        # tensor bounds, elementwise: a bound's gradient is where it won, as in torch
+        out = input if min is None else where(input < min, min, input)
+        return out if max is None else where(out > max, max, out)
     dt = result_type(input, *(b for b in (min, max) if b is not None))
     return Clamp.apply(input.to(dt), low=python_scalar(min), high=python_scalar(max))
 
@@ -337,6 +350,23 @@ def _extreme(t: Tensor, full: type[Function], arg: str, dim: Any, keepdim: bool)
     index = _arg_reduce(t, arg, d, keepdim=True)
     values = TakeAlongDim.apply(t, index, dim=d, keepdim=keepdim)
     return MaxMin(values, index if keepdim else index.squeeze(d))
+
+
+def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """True where every element (along dim) is nonzero; outside the graph."""
+    return _logical_reduce(input, "all", dim, keepdim)
+
+
+def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """True where some element (along dim) is nonzero; outside the graph."""
+    return _logical_reduce(input, "any", dim, keepdim)
+
+
+def _logical_reduce(t: Tensor, name: str, dim: Any, keepdim: bool) -> Tensor:
+    xp = t._device.xp
+    data = t._data if t._dtype is dtypes.bool_ else t._data != 0
+    out = getattr(xp, name)(data, axis=dim_tuple(dim, t.ndim), keepdims=keepdim)
+    return Tensor._make(xp.asarray(out), t._device)
 
 
 def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
@@ -482,6 +512,11 @@ def _same_device_and_dtype(name: str, tensors: Sequence[Tensor]) -> list[Tensor]
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim; the other sizes must match."""
+    tensors = list(tensors)
+    if builtins.any(isinstance(x, Tensor) and x.ndim > 1 for x in tensors):
+        # torch's legacy rule: an empty 1-D tensor (res = tensor([]) before a loop of
+        # res = cat([res, rows])) is skipped
+        tensors = [x for x in tensors if not (isinstance(x, Tensor) and x.shape == (0,))]
     tensors = _same_device_and_dtype("cat", tensors)
     first = tensors[0]
     if first.ndim == 0:

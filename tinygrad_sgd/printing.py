@@ -97,7 +97,10 @@ def tensor_repr(t: "Tensor", prefix: str = "tensor(") -> str:
         suffixes.append(f"device='{t.device.type}:0'")
     if values.size == 0 and values.shape != (0,):
         suffixes.append(f"size={tuple(values.shape)}")
-    if t.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
+    # the dtype is shown when not the default one for the values; an empty tensor has no
+    # values to tell, so then it is shown unless float32 (torch's rule)
+    if (t.dtype is not dtypes.float32 if values.size == 0
+            else t.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_)):
         suffixes.append(f"dtype={t.dtype!r}")
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")

@@ -23,14 +23,15 @@ from .dtypes import dtype as DType
 from .dtypes import result_type
 from .function import Function, _grad_mode, run_backward
 from .ops.elementwise import Add, Cast, Clamp, Clone, Div, Mul, Neg, Sub, ToDevice
-from .ops.index import AdvancedIndex, BasicIndex, IndexPut, assign_basic, normalize_key
+from .ops.index import (AdvancedIndex, BasicIndex, IndexPut, assign_basic, normalize_key,
+                        split_ints)
 from .ops.shape import CopySlices, ViewReplay
 
 Scalar = int | float | bool
 
 
 class Tensor:
-    __slots__ = ("_data", "_device", "_dtype", "_requires_grad", "grad", "grad_fn",
+    __slots__ = ("_data", "_device", "_dtype", "_requires_grad", "_grad", "grad_fn",
                  "_version", "_base", "_view", "__weakref__")
     # numpy operators defer to ours, so `ndarray * tensor` calls Tensor.__rmul__
     __array_ufunc__ = None
@@ -54,7 +55,7 @@ class Tensor:
         t = object.__new__(Tensor)
         t._data, t._device = array, device
         t._dtype = dtype if dtype is not None else device.dtype_of(array)
-        t._requires_grad, t.grad, t.grad_fn = requires_grad, None, None
+        t._requires_grad, t._grad, t.grad_fn = requires_grad, None, None
         t._base = t._view = None  # set for views: the base tensor, and how to find the view in it
         t._version = [0]  # shared with views; a list, so that sharing it shares the count
         return t
@@ -130,14 +131,34 @@ class Tensor:
                                "leaf with requires_grad=True, or compute outside no_grad())")
         run_backward([self], [root_gradient(self, gradient)], retain_graph)
 
+    @property
+    def grad(self) -> "Tensor | None":
+        """dL/d(this tensor), filled in by backward() for leaves that require grad."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad "
+                                f"of type {type(value).__name__}")
+            if value.shape != self.shape or value._dtype is not self._dtype \
+                    or value._device is not self._device:
+                raise RuntimeError(f"assigned grad has data of a different size, type or "
+                                   f"device: {value.shape} {value._dtype!r} on "
+                                   f"{value._device}, for a tensor of {self.shape} "
+                                   f"{self._dtype!r} on {self._device}")
+        self._grad = value
+
     def _accumulate_grad(self, g: Any) -> None:
         """grad += g, in place after the first time (as torch does), so `a.grad` stays the
         same tensor across steps and `a.grad.zero_()` resets it."""
-        if self.grad is None:
-            self.grad = Tensor._make(self._device.xp.asarray(g, copy=True), self._device)
+        grad = self._grad
+        if grad is None:
+            self._grad = Tensor._make(self._device.xp.asarray(g, copy=True), self._device)
         else:
-            self.grad._data += g
-            self.grad._version[0] += 1
+            grad._data += g
+            grad._version[0] += 1
 
     def detach(self) -> "Tensor":
         """The same storage (and version counter), cut out of the graph."""
@@ -199,7 +220,10 @@ class Tensor:
                 device = a
         out = self
         if dt is not None and dtypes.to_dtype(dt) is not out._dtype:
-            out = Cast.apply(out, dtype=self._device.xp_dtype(dtypes.to_dtype(dt)))
+            dt = dtypes.to_dtype(dt)
+            if not dt.is_floating_point:  # integers have no gradient: the cast leaves the graph
+                out = out.detach()
+            out = Cast.apply(out, dtype=self._device.xp_dtype(dt))
         if device is not None and get_device(device) is not out._device:
             out = ToDevice.apply(out, device=get_device(device))
         return out
@@ -238,7 +262,10 @@ class Tensor:
         return Clone.apply(self)
 
     def contiguous(self) -> "Tensor":
-        return self
+        """self if its elements lie in row-major order in memory, else such a copy."""
+        if self._device.is_contiguous(self._data):
+            return self
+        return Clone.apply(self, contiguous=True)
 
     # -- Python protocols ------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -265,9 +292,13 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self) -> float:
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return float(self.item())
 
     def __int__(self) -> int:
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return int(self.item())
 
     def __index__(self) -> int:
@@ -288,8 +319,8 @@ class Tensor:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
                                "support the deepcopy protocol; deepcopy t.detach() instead")
         copied = rebuild(*self.__reduce_ex__(4)[1])
-        if self.grad is not None:
-            copied.grad = rebuild(*self.grad.__reduce_ex__(4)[1])
+        if self._grad is not None:
+            copied._grad = rebuild(*self._grad.__reduce_ex__(4)[1])
         memo[id(self)] = copied
         return copied
 
@@ -343,7 +374,16 @@ class Tensor:
     def __rmatmul__(self, other: Any) -> "Tensor":
         return F.matmul(F.operand(other, self._device), self)
 
-    add, sub, mul, div, pow, neg = __add__, __sub__, __mul__, __truediv__, __pow__, __neg__
+    def add(self, other: Any, *, alpha: Any = 1) -> "Tensor":
+        return F.add(self, other, alpha=alpha)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> "Tensor":
+        return F.sub(self, other, alpha=alpha)
+
+    mul, div, pow, neg = __mul__, __truediv__, __pow__, __neg__
+
+    def square(self) -> "Tensor":
+        return F.pow(self, 2)
     matmul = __matmul__
 
     # -- comparisons and logic: results are bool tensors outside the graph ---------------
@@ -389,17 +429,19 @@ class Tensor:
     def logical_not(self) -> "Tensor":
         return Tensor._make(self._device.xp.logical_not(self._data != 0), self._device)
 
-    def all(self) -> "Tensor":
-        return Tensor._make(self._device.xp.all(self._data), self._device)
+    def all(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        return F.all(self, dim, keepdim)
 
-    def any(self) -> "Tensor":
-        return Tensor._make(self._device.xp.any(self._data), self._device)
+    def any(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        return F.any(self, dim, keepdim)
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return F.argmax(self, dim, keepdim)
+    def argmax(self, dim: int | None = None, keepdim: bool = False, *, axis: Any = None
+               ) -> "Tensor":
+        return F.argmax(self, dim if axis is None else axis, keepdim)
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
-        return F.argmin(self, dim, keepdim)
+    def argmin(self, dim: int | None = None, keepdim: bool = False, *, axis: Any = None
+               ) -> "Tensor":
+        return F.argmin(self, dim if axis is None else axis, keepdim)
 
     # -- math, reductions and shapes: see functions.py, and ops/ for the derivatives --------
     def exp(self) -> "Tensor":
@@ -437,25 +479,30 @@ class Tensor:
     def where(self, condition: "Tensor", other: Any) -> "Tensor":
         return F.where(condition, self, other)
 
-    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
-        return F.sum(self, dim, keepdim, dtype=dtype)
+    # (axis= is accepted for dim=, as torch accepts numpy's name)
+    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *,
+            axis: Any = None) -> "Tensor":
+        return F.sum(self, dim if axis is None else axis, keepdim, dtype=dtype)
 
-    def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> "Tensor":
-        return F.mean(self, dim, keepdim, dtype=dtype)
+    def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *,
+             axis: Any = None) -> "Tensor":
+        return F.mean(self, dim if axis is None else axis, keepdim, dtype=dtype)
 
     def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
-            correction: int | None = None) -> "Tensor":
-        return F.var(self, dim, unbiased, keepdim, correction=correction)
+            correction: int | None = None, axis: Any = None) -> "Tensor":
+        return F.var(self, dim if axis is None else axis, unbiased, keepdim,
+                     correction=correction)
 
     def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
-            correction: int | None = None) -> "Tensor":
-        return F.std(self, dim, unbiased, keepdim, correction=correction)
+            correction: int | None = None, axis: Any = None) -> "Tensor":
+        return F.std(self, dim if axis is None else axis, unbiased, keepdim,
+                     correction=correction)
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return F.max(self, dim, keepdim)
+    def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
+        return F.max(self, dim if axis is None else axis, keepdim)
 
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
-        return F.min(self, dim, keepdim)
+    def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
+        return F.min(self, dim if axis is None else axis, keepdim)
 
     def softmax(self, dim: int) -> "Tensor":
         return F.softmax(self, dim)
@@ -510,11 +557,20 @@ class Tensor:
     # -- indexing (ops/index.py) ---------------------------------------------------------------
     def __getitem__(self, key: Any) -> "Tensor":
         key, basic = normalize_key(self.shape, self._device, key)
-        return (BasicIndex if basic else AdvancedIndex).apply(self, key=key)
+        if basic:
+            return BasicIndex.apply(self, key=key)
+        ints, rest = split_ints(key)
+        if ints is not None:  # torch picks with the ints first, then indexes the rest
+            return AdvancedIndex.apply(BasicIndex.apply(self, key=ints), key=rest)
+        return AdvancedIndex.apply(self, key=key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         key, basic = normalize_key(self.shape, self._device, key)
-        self._assign(key, basic, value)
+        ints, rest = (None, key) if basic else split_ints(key)
+        if ints is not None:  # as in __getitem__: write through the view the ints pick
+            BasicIndex.apply(self, key=ints)._assign(rest, False, value)
+        else:
+            self._assign(key, basic, value)
 
     # -- in-place ---------------------------------------------------------------------------
     def __iadd__(self, other: Any) -> "Tensor":
@@ -529,7 +585,13 @@ class Tensor:
     def __itruediv__(self, other: Any) -> "Tensor":
         return self._inplace(Div, F.inplace_operand(self, Div, other))
 
-    add_, sub_, mul_, div_ = __iadd__, __isub__, __imul__, __itruediv__
+    mul_, div_ = __imul__, __itruediv__
+
+    def add_(self, other: Any, *, alpha: Any = 1) -> "Tensor":
+        return self.__iadd__(other if alpha == 1 else other * alpha)
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> "Tensor":
+        return self.__isub__(other if alpha == 1 else other * alpha)
 
     def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> "Tensor":
         if result_type(self, *(b for b in (min, max) if b is not None)) is not self._dtype:
@@ -539,8 +601,7 @@ class Tensor:
 
     def zero_(self) -> "Tensor":
         if not _recording(self):  # a.grad.zero_() in every training step: keep it short
-            self._data[...] = 0
-            self._version[0] += 1
+            self._write(0)
             return self
         return self._assign((Ellipsis,), True, 0)
 
@@ -569,6 +630,8 @@ class Tensor:
                 raise RuntimeError(f"expected a value on {self._device}, got one on "
                                    f"{value._device}; move it with .to() first")
             value = value if value._dtype is self._dtype else value.to(self._dtype)
+        elif value is None:
+            raise TypeError("can't assign a NoneType to a tensor; use a number or a tensor")
         else:
             value = python_scalar(value)
         if _recording(self, value):

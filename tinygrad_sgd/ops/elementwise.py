@@ -80,7 +80,11 @@ class Pow(Function):
     """
 
     def forward(ctx, a, b):
-        out = a ** b
+        xp = ctx.xp
+        if not isinstance(b, (int, float)) and b.dtype != xp.float32 and b.dtype != xp.float64:
+            out = _integer_power(xp, a, b)
+        else:
+            out = a ** b
         ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
         return out
 
@@ -104,9 +108,35 @@ class Pow(Function):
         return da, db
 
 
+def _integer_power(xp: Any, a: Any, b: Any) -> Any:
+    """a ** b for integer arrays, with torch's answer for negative exponents (an integer
+    result: 1/a^|b| truncated, so 0 except for a = 1 and a = -1) where numpy raises."""
+    negative = b < 0
+    out = a ** xp.where(negative, 0, b)
+    if not bool(xp.any(negative)):
+        return out
+    odd = b % 2 != 0
+    special = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0))
+    return xp.where(negative, xp.astype(special, out.dtype), out)
+
+
 # ---------------------------------------------------------------------------------------
 # unary math
 # ---------------------------------------------------------------------------------------
+class Reciprocal(Function):
+    """out = 1/a;  d/da = -1/a² = -out²  (number / x is computed as x's reciprocal times
+    the number, as torch does, so backward needs only the output)"""
+
+    def forward(ctx, a):
+        out = 1 / a
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad_output):
+        (out,) = ctx.saved_tensors
+        return -grad_output * out * out
+
+
 class Exp(Function):
     """out = e^a;  d/da = e^a = out"""
 
@@ -239,8 +269,8 @@ class Where(Function):
 
 
 class Maximum(Function):
-    """out = max(a, b);  d/da = 1 where a > b, d/db = 1 where b > a; a tie splits 1/2-1/2
-    (torch's rule)"""
+    """out = max(a, b);  d/da = 1 unless a < b, d/db = 1 unless b < a; a tie splits 1/2-1/2
+    (torch's rule, which also sends a NaN's gradient to both sides)"""
 
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -248,11 +278,11 @@ class Maximum(Function):
 
     def backward(ctx, grad_output):
         a, b = ctx.saved_tensors
-        return _split(ctx, grad_output, a > b, a == b)
+        return _split(ctx, grad_output, a < b, b < a, a == b)
 
 
 class Minimum(Function):
-    """out = min(a, b);  d/da = 1 where a < b, d/db = 1 where b < a; a tie splits 1/2-1/2"""
+    """out = min(a, b);  d/da = 1 unless a > b, d/db = 1 unless b > a; a tie splits 1/2-1/2"""
 
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -260,26 +290,26 @@ class Minimum(Function):
 
     def backward(ctx, grad_output):
         a, b = ctx.saved_tensors
-        return _split(ctx, grad_output, a < b, a == b)
+        return _split(ctx, grad_output, a > b, b > a, a == b)
 
 
-def _split(ctx: Any, grad_output: Any, a_wins: Any, tie: Any) -> tuple:
-    """Route the gradient to the winner of max/min; at a tie each side gets half."""
+def _split(ctx: Any, grad_output: Any, a_loses: Any, b_loses: Any, tie: Any) -> tuple:
+    """The gradient goes to each side except where it lost; at a tie each gets half."""
     xp = ctx.xp
     da, db = ctx.needs_input_grad
-    half = grad_output / 2
-    return (xp.where(a_wins, grad_output, xp.where(tie, half, 0.0)) if da else None,
-            xp.where(a_wins | tie, xp.where(tie, half, 0.0), grad_output) if db else None)
+    shared = xp.where(tie, grad_output / 2, grad_output)
+    return (xp.where(a_loses, 0.0, shared) if da else None,
+            xp.where(b_loses, 0.0, shared) if db else None)
 
 
 # ---------------------------------------------------------------------------------------
 # copies and casts
 # ---------------------------------------------------------------------------------------
 class Clone(Function):
-    """out = a (a new array);  d/da = 1"""
+    """out = a (a new array; in row-major order with contiguous=True);  d/da = 1"""
 
-    def forward(ctx, a):
-        return ctx.xp.asarray(a, copy=True)
+    def forward(ctx, a, contiguous=False):
+        return ctx.device.contiguous_copy(a) if contiguous else ctx.xp.asarray(a, copy=True)
 
     def backward(ctx, grad_output):
         return grad_output

@@ -117,7 +117,14 @@ def normalize_key(shape: tuple[int, ...], device: Any, key: Any) -> tuple[tuple,
             out.append(slice(*k.indices(shape[dim])))
             dim += 1
             continue
-        if isinstance(k, list) or hasattr(k, "_data"):
+        if isinstance(k, bool) or type(k).__name__ == "bool_":
+            # a Python bool indexes like a 0-d mask: True adds an axis, False an empty one
+            out.append(xp.asarray(bool(k)))
+            basic = False
+            continue
+        if getattr(k, "ndim", None) == 0 and hasattr(k, "_data") and k.dtype.name != "bool":
+            k = k.item()  # a 0-d integer tensor indexes like the int it holds, as in torch
+        if isinstance(k, list) or hasattr(k, "_data") or type(k).__module__ == "numpy":
             arr = _index_array(k, device, xp)
             _check_array(arr, shape, dim, xp)
             out.append(arr)
@@ -140,19 +147,48 @@ def normalize_key(shape: tuple[int, ...], device: Any, key: Any) -> tuple[tuple,
     return tuple(out), basic
 
 
+def split_ints(key: tuple) -> tuple[tuple | None, tuple]:
+    """torch applies the plain ints of an advanced key first (each picks one entry of its
+    axis, as in x[0]) and then the rest; numpy would treat them as advanced indices and
+    place the result's axes differently. Returns (the basic key of the ints, the rest), or
+    (None, key) when there are no ints."""
+    if not any(type(k) is int for k in key):
+        return None, key
+    ints: list[Any] = []
+    for k in key:
+        if type(k) is int or k is Ellipsis:
+            ints.append(k)
+        elif k is not None:  # a slice or an array: leave its axes whole for now
+            ints.extend([slice(None)] * (k.ndim if _is_mask(k) else 1))
+    if Ellipsis not in ints:
+        ints.append(Ellipsis)
+    return tuple(ints), tuple(k for k in key if type(k) is not int)
+
+
 def _width(k: Any) -> int:
     """How many axes of the indexed tensor an index item uses up."""
-    if k is None or k is Ellipsis:
+    if k is None or k is Ellipsis or isinstance(k, bool) or type(k).__name__ == "bool_":
         return 0
-    if hasattr(k, "_data") and k.dtype.name == "bool":
+    if _is_mask(k):
         return k.ndim  # a mask covers as many axes as it has
     return 1
 
 
+def _is_mask(k: Any) -> bool:
+    """A boolean tensor or array (of any array module)."""
+    return str(getattr(k, "dtype", "")).endswith("bool")
+
+
 def _index_array(k: Any, device: Any, xp: Any) -> Any:
-    """A Tensor or list used as an index, as an int64 or bool array on `device`."""
+    """A Tensor, list or numpy array used as an index, as an int64 or bool array on
+    `device` (index data the user wrote down, moved there explicitly)."""
     if isinstance(k, list):
         arr = xp.asarray(k) if k else xp.zeros((0,), dtype=xp.int64)
+    elif not hasattr(k, "_data"):  # a numpy array
+        if k.dtype.kind not in "biu":
+            raise IndexError(f"arrays used as indices must be of integer or boolean type "
+                             f"(got {k.dtype})")
+        arr = device.from_numpy(k if k.dtype.kind == "b" else k.astype("int64"))
     else:
         if k.device is not device:
             raise RuntimeError(f"indices should be on the same device as the indexed tensor "

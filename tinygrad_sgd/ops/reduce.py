@@ -117,7 +117,7 @@ class Max(Function):
 
     def backward(ctx, grad_output):
         a, out = ctx.saved_tensors
-        return _spread(ctx.xp, grad_output, a == out)
+        return _spread(ctx.xp, grad_output, _equal(ctx.xp, a, out))
 
 
 class Min(Function):
@@ -130,7 +130,12 @@ class Min(Function):
 
     def backward(ctx, grad_output):
         a, out = ctx.saved_tensors
-        return _spread(ctx.xp, grad_output, a == out)
+        return _spread(ctx.xp, grad_output, _equal(ctx.xp, a, out))
+
+
+def _equal(xp: Any, a: Any, out: Any) -> Any:
+    """Where a equals the max (or min) it produced; a NaN result came from the NaNs."""
+    return (a == out) | (xp.isnan(a) & xp.isnan(out))
 
 
 def _spread(xp: Any, grad_output: Any, hits: Any) -> Any:

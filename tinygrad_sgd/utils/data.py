@@ -15,6 +15,7 @@ import operator
 from typing import Any, Iterator, Sequence
 
 from ..creation import arange, randperm, tensor
+from ..dtypes import float64
 from ..functions import stack
 from ..tensor import Tensor
 
@@ -63,7 +64,11 @@ def default_collate(samples: Sequence[Any]) -> Any:
     first = samples[0]
     if isinstance(first, Tensor):
         return stack(list(samples))
-    if isinstance(first, (int, float, bool)):
+    if type(first).__module__ == "numpy":  # numpy arrays and scalars keep their dtype
+        return stack([tensor(s) for s in samples])
+    if isinstance(first, float):  # as torch's default_collate: Python floats are doubles
+        return tensor(list(samples), dtype=float64)
+    if isinstance(first, (int, bool)):
         return tensor(list(samples))
     if isinstance(first, dict):
         return {k: default_collate([s[k] for s in samples]) for k in first}
