@@ -376,3 +376,33 @@ def test_custom_function_with_wrong_number_of_gradients_is_refused() -> None:
     a, b = leaf([1.0]), leaf([2.0])
     with pytest.raises(RuntimeError, match="incorrect number of gradients .expected 2, got 1"):
         (AddOne.apply(a, b * 3) + b).sum().backward()
+
+
+def test_retain_grad_keeps_an_intermediate_gradient_as_torch() -> None:
+    def f(lib, a):
+        h = a * a
+        h.retain_grad()
+        y = h.exp()
+        y.retain_grad()
+        (y * 2).sum().backward()
+        return h, y
+    a = leaf([0.5, -1.0])
+    t = torch.tensor([0.5, -1.0], dtype=torch.float64, requires_grad=True)
+    (h, y), (th, ty) = f(tg, a), f(torch, t)
+    np.testing.assert_allclose(to_numpy(h.grad), th.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(y.grad), ty.grad.numpy(), rtol=1e-12)
+    assert h.retains_grad and not a.retains_grad
+    with pytest.raises(RuntimeError, match="requires_grad=False"):
+        tg.ones(2).retain_grad()
+
+
+def test_save_and_load(tmp_path) -> None:
+    model = tg.nn.Linear(3, 2)
+    tg.save(model.state_dict(), tmp_path / "model.pt")
+    other = tg.nn.Linear(3, 2)
+    other.load_state_dict(tg.load(tmp_path / "model.pt"))
+    np.testing.assert_array_equal(to_numpy(other.weight), to_numpy(model.weight))
+    x = tg.tensor([1.0, 2.0], device="cuda")
+    tg.save({"x": x, "n": [x]}, tmp_path / "x.pt")
+    back = tg.load(tmp_path / "x.pt", map_location="cpu")
+    assert back["x"].device == "cpu" and back["n"][0].tolist() == [1.0, 2.0]

@@ -17,6 +17,7 @@ from .functions import (abs, add, allclose, argmax, argmin, cat, clamp, clip, cl
                         log_softmax, lt, matmul, max, maximum, mean, min, minimum, mm, mul, ne,
                         neg, numel, permute, pow, relu, reshape, sigmoid, softmax, sqrt, square,
                         squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze, var, where)
+from .serialization import load, save
 from .tensor import Tensor
 
 float = float32

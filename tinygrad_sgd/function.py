@@ -124,6 +124,7 @@ class Function:
     __slots__ = ("xp", "device", "needs_input_grad", "parents", "input_shapes", "__dict__")
     _saved: Any = ()  # what save_for_backward kept (an op that saves nothing costs nothing)
     _saved_versions: tuple = ()  # (version counter, its value when saved, array) per tensor
+    _retain: Any = None  # a weak reference to the output, if it asked to retain_grad()
     is_view = False  # True for ops whose output shares the input's storage
     changes_device = False  # True for the op that copies to options["device"]
 
@@ -336,6 +337,10 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[Any], retain_gr
         grad_output = pending.pop(node, None)
         if capture is not None and node in capture:
             captured[capture[node]] = grad_output
+        if node._retain is not None and grad_output is not None and capture is None:
+            output = node._retain()  # t.retain_grad() asked to keep this gradient
+            if output is not None:
+                output._accumulate_grad(_broadcast_to_shape(node, grad_output, output.shape))
         if grad_output is None:  # nothing reached this node: its inputs get nothing either
             grads: Any = (None,) * len(node.parents)
         else:
@@ -369,6 +374,11 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[Any], retain_gr
         elif leaf in capture:
             captured[capture[leaf]] = g
     return captured if capture is not None else None
+
+
+def _broadcast_to_shape(node: Function, grad: Any, shape: tuple[int, ...]) -> Any:
+    """grad as an array of `shape` (a gradient may arrive as a broadcast view)."""
+    return grad if grad.shape == shape else node.xp.broadcast_to(grad, shape)
 
 
 def _send(pending: dict, target: Any, grad: Any) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import operator
+import weakref
 from typing import Any, Iterator
 
 from . import dtypes, function
@@ -149,6 +150,19 @@ class Tensor:
                                    f"{value._device}, for a tensor of {self.shape} "
                                    f"{self._dtype!r} on {self._device}")
         self._grad = value
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in .grad at the next backward (leaves keep
+        theirs anyway): a way to look at the gradient halfway through the graph."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            self.grad_fn._retain = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self.grad_fn is not None and self.grad_fn._retain is not None \
+            and self.grad_fn._retain() is self
 
     def _accumulate_grad(self, g: Any) -> None:
         """grad += g, in place after the first time (as torch does), so `a.grad` stays the
