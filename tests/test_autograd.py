@@ -406,3 +406,17 @@ def test_save_and_load(tmp_path) -> None:
     tg.save({"x": x, "n": [x]}, tmp_path / "x.pt")
     back = tg.load(tmp_path / "x.pt", map_location="cpu")
     assert back["x"].device == "cpu" and back["n"][0].tolist() == [1.0, 2.0]
+
+
+def test_backward_releases_saved_arrays_while_the_loss_lives() -> None:
+    """After backward, the graph keeps no array its backward needed, even while the loss
+    (and so the graph's nodes) is still referenced: between steps, memory is the data."""
+    a = leaf(np.ones(1000))
+    d = a * 2  # Pow saves d's array for backward
+    saved = weakref.ref(d._data)
+    loss = (d ** 2).mean()
+    del d
+    assert saved() is not None
+    loss.backward()
+    gc.collect()
+    assert saved() is None and loss.grad_fn is not None

@@ -354,6 +354,7 @@ def run_backward(roots: Sequence["Tensor"], root_grads: Sequence[Any], retain_gr
                 hook(node, grad_output, grads)
             if not retain_graph and node._saved:
                 node._saved = _FREED  # free the graph's saved arrays as we go
+                node._saved_versions = ()
         for parent, g, shape in zip(node.parents, grads, node.input_shapes):
             if parent is None:
                 continue
