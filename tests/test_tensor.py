@@ -290,3 +290,11 @@ def test_slices_past_the_end_and_reshape_of_views(device: str) -> None:
     assert y.reshape(-1, 3).shape == (8, 3)
     with pytest.raises(RuntimeError, match="reshape"):
         y.view(-1, 3)
+
+
+def test_cat_and_stack_of_many_tensors(device: str) -> None:
+    parts = [tg.full((1, 2), float(i), device=device) for i in range(200)]
+    assert tg.cat(parts).shape == (200, 2) and tg.stack(parts).shape == (200, 1, 2)
+    w = tg.ones(2, requires_grad=True)
+    tg.stack([w * i for i in range(100)]).sum().backward()
+    assert w.grad.tolist() == [4950.0, 4950.0]

@@ -203,7 +203,8 @@ class Function:
         ctx.xp, ctx.device = device.xp, device
         record = requires_grad and _grad_mode.enabled
         # which inputs backward must differentiate (forward may use it to save less)
-        ctx.needs_input_grad = tuple(needs) if record else _NO_GRADS[len(args)]
+        ctx.needs_input_grad = (tuple(needs) if record else _NO_GRADS[len(args)]
+                                if len(args) < len(_NO_GRADS) else (False,) * len(args))
         out = ctx.forward(*arrays, **options)
         if cls.changes_device:
             device = options["device"]
