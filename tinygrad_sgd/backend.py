@@ -119,10 +119,6 @@ def _numpy_random(dev: Device, kind: str, shape: tuple[int, ...], d: dtype, *arg
     raise ValueError(f"unknown random kind {kind!r}")
 
 
-def _cpu_random(dev: Device, *args: Any) -> Any:
-    return _numpy_random(dev, *args)
-
-
 def _getitem(a: Any, key: Any) -> Any:
     return a[key]
 
@@ -187,7 +183,7 @@ def _make_cpu() -> Device:
                   to_numpy=lambda a: a, from_numpy=lambda a: a,
                   gather=_getitem, index_put=_setitem,
                   scatter_add=lambda target, key, values: np.add.at(target, key, values),
-                  random=_cpu_random, is_contiguous=lambda a: a.flags.c_contiguous,
+                  random=_numpy_random, is_contiguous=lambda a: a.flags.c_contiguous,
                   contiguous_copy=lambda a: np.array(a, order="C", copy=True))
 
 

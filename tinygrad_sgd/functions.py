@@ -91,9 +91,7 @@ def binary(fn: type[Function], a: Any, b: Any) -> Tensor:
 def _promoted(fn: type[Function], a: Any, b: Any) -> Tensor:
     device = a._device if isinstance(a, Tensor) else b._device
     a, b = operand(a, device), operand(b, device)
-    dt = result_type(a, b)
-    if fn is Div and not dt.is_floating_point:
-        dt = dtypes.float32  # true division of integers gives floats
+    dt = _op_dtype(fn, a, b)
     if fn is Sub and builtins.any(isinstance(x, Tensor) and x._dtype is dtypes.bool_
                                   for x in (a, b)):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
@@ -107,6 +105,13 @@ def _promoted(fn: type[Function], a: Any, b: Any) -> Tensor:
     if fn is Pow and not isinstance(a, Tensor):  # 2 ** x: d/dx needs log(2) as an array
         a = Tensor._make(device.xp.asarray(a, dtype=device.xp_dtype(dt)), device)
     return fn.apply(cast(a, dt), cast(b, dt))
+
+
+def _op_dtype(fn: type[Function], a: Any, b: Any) -> DType:
+    """The dtype fn(a, b) computes in: torch's result type, except that true division of
+    integers gives floats."""
+    dt = result_type(a, b)
+    return dtypes.float32 if fn is Div and not dt.is_floating_point else dt
 
 
 def compare(op: Any, a: Tensor, b: Any, logical: bool = False) -> Any:
@@ -141,9 +146,7 @@ def inplace_operand(target: Tensor, fn: type[Function], other: Any) -> Any:
     if isinstance(other, Tensor) and other._device is not target._device:
         raise RuntimeError(f"expected all tensors to be on the same device, but found at "
                            f"least two devices, {target._device} and {other._device}")
-    dt = result_type(target, other)
-    if fn is Div and not dt.is_floating_point:
-        dt = dtypes.float32
+    dt = _op_dtype(fn, target, other)
     if dt.category > target._dtype.category:
         raise RuntimeError(f"result type {dt._torch_name} can't be cast to the desired "
                            f"output type {target._dtype._torch_name}")

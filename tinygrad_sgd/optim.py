@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from .function import enable_grad, no_grad
+from .nn.parameter import forget_grads
 from .tensor import Tensor
 
 __all__ = ["Optimizer", "SGD"]
@@ -65,13 +66,7 @@ class Optimizer:
         """Forget the gradients: set each `.grad` to None (the default, as in torch), or
         fill it with zeros in place."""
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.zero_()
+            forget_grads(group["params"], set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         raise NotImplementedError

@@ -20,7 +20,7 @@ from typing import Any, Iterator, NamedTuple
 from .. import dtypes
 from ..function import no_grad
 from ..tensor import Tensor
-from .parameter import Parameter
+from .parameter import Parameter, forget_grads
 
 __all__ = ["Module", "Sequential", "ReLU", "Sigmoid", "Tanh"]
 
@@ -195,13 +195,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients of every parameter (None, or zeros in place)."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad.zero_()
+        forget_grads(self.parameters(), set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
         for p in self.parameters():

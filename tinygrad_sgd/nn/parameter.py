@@ -1,9 +1,21 @@
 """Parameter: a Tensor that a model trains."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 from ..tensor import Tensor
+
+
+def forget_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
+    """What zero_grad() does, for Module and optimizer alike: set each `.grad` to None (the
+    default, as in torch), or fill it with zeros in place."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            p.grad.zero_()
 
 
 class Parameter(Tensor):
