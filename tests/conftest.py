@@ -37,9 +37,23 @@ def _real_gpu() -> bool:
         return False
 
 
+def _refuse_implicit_numpy() -> None:
+    """Make the stand-in as strict as cupy: cupy.ndarray refuses np.asarray(array), so a
+    numpy call slipped into the library fails here too. (array-api-strict itself already
+    refuses to mix its arrays with numpy's in arithmetic.)"""
+    array_type = type(backend.get_device("cuda").xp.asarray(0))
+
+    def refuse(self: object, *args: object, **kwargs: object) -> None:
+        raise TypeError("Implicit conversion to a NumPy array is not allowed (stand-in for "
+                        "cupy). Move it to the host explicitly.")
+
+    array_type.__array__ = refuse
+
+
 REAL_GPU = _real_gpu()
 if not REAL_GPU:
     backend.use_standin()
+    _refuse_implicit_numpy()
 CUDA_KIND = "cupy" if REAL_GPU else "stand-in"
 
 DEVICES = ["cpu", "cuda"]

@@ -12,7 +12,7 @@ import torch
 
 import tinygrad_sgd as tg
 from conftest import to_numpy
-from tinygrad_sgd.function import Function
+from tinygrad_sgd.autograd.engine import Function
 
 
 def leaf(values, device="cpu", dtype=tg.float64):

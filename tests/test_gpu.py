@@ -19,7 +19,7 @@ from conftest import REAL_GPU, to_numpy
 from registry import OPS, Op
 from test_ops_vs_torch import check_against_torch
 from tinygrad_sgd import backend
-from tinygrad_sgd.function import Function
+from tinygrad_sgd.autograd.engine import Function
 
 needs_gpu = pytest.mark.skipif(
     not REAL_GPU, reason="no CUDA GPU with cupy on this machine: the 'cuda' device is "

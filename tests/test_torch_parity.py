@@ -105,7 +105,7 @@ def test_set_grad_enabled_as_a_function_call():
         assert not (a * 2).requires_grad
     finally:
         tg.set_grad_enabled(True)
-        tg.function._grad_mode.enabled = True  # whatever happens, leave grad mode on
+        tg.autograd.grad_mode.state.enabled = True  # whatever happens, leave grad mode on
 
 
 def test_scalar_divided_by_tensor_then_inplace_change():

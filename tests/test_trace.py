@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import tinygrad_sgd as tg
-from tinygrad_sgd import function, nn
+from tinygrad_sgd import nn
+from tinygrad_sgd.autograd import engine
 
 
 def lesson_loss(n: int = 5, device: str = "cpu") -> tuple[tg.Tensor, tg.Tensor]:
@@ -83,7 +84,7 @@ def test_trace_order_is_reverse_topological_on_a_diamond() -> None:
         node = r.node()
         position[node] = r.step
         for parent in node.parents:
-            if isinstance(parent, function.Function):
+            if isinstance(parent, engine.Function):
                 assert parent not in position, f"{parent.name()} ran before its consumer"
     assert ops[-1] == "MulBackward0"  # consumed by exp and by the first add: it runs last
 
@@ -119,12 +120,12 @@ def test_trace_show_false_collects_for_a_notebook(capsys: pytest.CaptureFixture)
 
 
 def test_trace_removes_its_hook_even_when_backward_fails() -> None:
-    before = list(function.backward_hooks)
+    before = list(engine.hooks.after_backward)
     a = tg.tensor([1., 2.], requires_grad=True)
     with pytest.raises(RuntimeError, match="scalar outputs"):
         with tg.autograd.trace(show=False):
             (a * 2).backward()  # not a scalar: backward refuses
-    assert function.backward_hooks == before
+    assert engine.hooks.after_backward == before
     # and after that, backward runs untraced
     (a * 2).sum().backward()
 
@@ -181,7 +182,7 @@ def test_detect_anomaly_names_the_op_and_the_users_line() -> None:
     assert message.startswith("Function 'SqrtBackward0' returned inf values in its 0th output.")
     assert "test_trace.py" in message and "root = x.sqrt()" in message
     assert "d/da = 1/(2√a)" in message  # the op's derivative, from its docstring
-    assert function._anomaly_hook is None  # off again after the block
+    assert engine.hooks.on_record == []  # off again after the block
 
 
 def test_detect_anomaly_nan(device: str) -> None:
@@ -209,7 +210,7 @@ def test_detect_anomaly_op_made_before_it_was_on() -> None:
 
 
 def test_detect_anomaly_leaves_healthy_graphs_alone_and_switches_off() -> None:
-    before = list(function.backward_hooks)
+    before = list(engine.hooks.after_backward)
     with tg.autograd.detect_anomaly():
         loss, a = lesson_loss()
         loss.backward()
@@ -220,7 +221,7 @@ def test_detect_anomaly_leaves_healthy_graphs_alone_and_switches_off() -> None:
             assert x.grad.tolist() == [float("inf")]
         with pytest.raises(RuntimeError, match="returned inf"):  # outer setting restored
             x.sqrt().sum().backward()
-    assert function._anomaly_hook is None and function.backward_hooks == before
+    assert engine.hooks.on_record == [] and engine.hooks.after_backward == before
     loss, a = lesson_loss()
     assert not hasattr(loss.grad_fn, "forward_frames")  # off: nothing recorded per op
 
@@ -233,10 +234,10 @@ def test_detect_anomaly_as_decorator_and_set_detect_anomaly() -> None:
 
     with pytest.raises(RuntimeError, match="SqrtBackward0"):
         step()
-    assert function._anomaly_hook is None
+    assert engine.hooks.on_record == []
     tg.autograd.set_detect_anomaly(True)
     try:
-        assert function._anomaly_hook is not None
+        assert engine.hooks.on_record != []
     finally:
         tg.autograd.set_detect_anomaly(False)
-    assert function._anomaly_hook is None
+    assert engine.hooks.on_record == []

@@ -2,8 +2,10 @@
 
     import tinygrad_sgd as torch   # the lesson's notebook runs unchanged
 """
-from . import autograd, cuda, dtypes, nn, viz
-from . import optim, utils
+# autograd first: its functions build on Tensor, which builds on its engine
+from . import autograd
+from . import cuda, dtypes, nn, optim, utils, viz
+from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import get_device as device
 from .backend import manual_seed
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
@@ -11,14 +13,15 @@ from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, fu
                        randn_like, randperm, tensor, zeros, zeros_like)
 from .dtypes import bool_ as bool
 from .dtypes import dtype, float32, float64, int32, int64
-from .function import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .functions import (abs, add, allclose, argmax, argmin, cat, clamp, clip, clone, concat,
-                        detach, div, eq, equal, exp, flatten, ge, gt, is_tensor, le, log,
-                        log_softmax, lt, matmul, max, maximum, mean, min, minimum, mm, mul, ne,
-                        neg, numel, permute, pow, relu, reshape, sigmoid, softmax, sqrt, square,
-                        squeeze, stack, std, sub, sum, t, tanh, transpose, unsqueeze, var, where)
 from .serialization import load, save
 from .tensor import Tensor
+from .torch_api.math_ops import (add, argmax, argmin, div, matmul, max, mean, min, mm, mul, neg,
+                                 pow, square, std, sub, sum, var, log_softmax, softmax)
+from .torch_api.pointwise_ops import (abs, allclose, clamp, clip, clone, detach, eq, equal, exp,
+                                      ge, gt, is_tensor, le, log, lt, maximum, minimum, ne,
+                                      numel, relu, sigmoid, sqrt, tanh, where)
+from .torch_api.shape_ops import (cat, concat, flatten, permute, reshape, squeeze, stack, t,
+                                  transpose, unsqueeze)
 
 float = float32
 double = float64

@@ -28,51 +28,6 @@ def _finish(array: Any, device: Device, requires_grad: bool) -> Tensor:
     return t
 
 
-def _host(data: Any) -> np.ndarray:
-    """Python data or a numpy array as a numpy array of a supported dtype, with torch's
-    inference: Python floats -> float32, ints -> int64, bools -> bool."""
-    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
-        arr = np.array(data, copy=True)  # numpy input keeps its dtype, as in torch
-    else:
-        if isinstance(data, Tensor):
-            return data.device.to_numpy(data._data).copy()
-        try:
-            arr = np.array(data)
-        except ValueError as e:
-            raise ValueError(f"could not make a tensor of this data (ragged nested lists?): "
-                             f"{e}") from None
-        except TypeError as e:
-            raise RuntimeError(f"could not make a tensor of a {type(data).__name__}: {e}. "
-                               "Arrays of another device must be moved explicitly") from None
-        if arr.dtype == np.float64 and not _holds_float64(data):
-            arr = arr.astype(np.float32)  # Python floats: the default dtype
-        elif arr.dtype.kind in "iu" and arr.dtype != np.int32:
-            arr = arr.astype(np.int64)
-    if arr.dtype.kind == "f" and arr.dtype.itemsize < 4:
-        arr = arr.astype(np.float32)
-    if arr.dtype.kind == "u" or (arr.dtype.kind == "i" and arr.dtype.itemsize < 4):
-        arr = arr.astype(np.int64)
-    if arr.dtype.name not in dtypes.BY_NAME:
-        raise TypeError(f"can't convert data of dtype {arr.dtype} to a tensor; supported: "
-                        f"{', '.join(dtypes.BY_NAME)}")
-    return arr
-
-
-def _holds_float64(data: Any) -> bool:
-    """Whether nested lists hold float64 values that came typed (numpy float64 scalars or
-    arrays, float64 tensors), which torch keeps float64, unlike plain Python floats."""
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, (list, tuple)):
-            stack.extend(item)
-        elif isinstance(item, (np.ndarray, np.floating)) and item.dtype == np.float64:
-            return True
-        elif isinstance(item, Tensor) and item.dtype is dtypes.float64:
-            return True
-    return False
-
-
 def tensor(data: Any, *more: Any, dtype: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of `data`.
@@ -92,7 +47,7 @@ def tensor(data: Any, *more: Any, dtype: Any = None, device: Any = None,
         if module in ("cupy", "array_api_strict") and not isinstance(data, dev.array_type):
             raise RuntimeError(f"got a {module} array (device memory) for a tensor on {dev}; "
                                "pass device='cuda', or copy it to the host first")
-        array = dev.from_numpy(_host(data))
+        array = dev.from_numpy(dtypes.host_array(data))
     if dtype is not None:
         array = dev.xp.astype(array, dev.xp_dtype(dtypes.to_dtype(dtype)), copy=False)
     return _finish(array, dev, requires_grad)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np  # parsing Python data on the host
+
 __all__ = ["dtype", "bool_", "int32", "int64", "float32", "float64", "promote_types"]
 
 _BOOL, _INT, _FLOAT = 0, 1, 2  # categories, in promotion order
@@ -117,3 +119,51 @@ def to_dtype(value: Any) -> dtype:
         return BY_NAME[name]
     raise TypeError(f"unsupported dtype {value!r}; use one of "
                     f"{', '.join('tinygrad_sgd.' + d.name for d in ALL)}")
+
+
+# ---------------------------------------------------------------------------------------
+# Python data on the host, with torch's dtype inference
+# ---------------------------------------------------------------------------------------
+def host_array(data: Any) -> Any:
+    """Python data or a numpy array as a numpy array of a supported dtype, with torch's
+    inference: Python floats -> float32, ints -> int64, bools -> bool."""
+    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        arr = np.array(data, copy=True)  # numpy input keeps its dtype, as in torch
+    else:
+        if hasattr(data, "_data"):  # a Tensor
+            return data.device.to_numpy(data._data).copy()
+        try:
+            arr = np.array(data)
+        except ValueError as e:
+            raise ValueError(f"could not make a tensor of this data (ragged nested lists?): "
+                             f"{e}") from None
+        except TypeError as e:
+            raise RuntimeError(f"could not make a tensor of a {type(data).__name__}: {e}. "
+                               "Arrays of another device must be moved explicitly") from None
+        if arr.dtype == np.float64 and not _holds_float64(data):
+            arr = arr.astype(np.float32)  # Python floats: the default dtype
+        elif arr.dtype.kind in "iu" and arr.dtype != np.int32:
+            arr = arr.astype(np.int64)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize < 4:
+        arr = arr.astype(np.float32)
+    if arr.dtype.kind == "u" or (arr.dtype.kind == "i" and arr.dtype.itemsize < 4):
+        arr = arr.astype(np.int64)
+    if arr.dtype.name not in BY_NAME:
+        raise TypeError(f"can't convert data of dtype {arr.dtype} to a tensor; supported: "
+                        f"{', '.join(BY_NAME)}")
+    return arr
+
+
+def _holds_float64(data: Any) -> bool:
+    """Whether nested lists hold float64 values that came typed (numpy float64 scalars or
+    arrays, float64 tensors), which torch keeps float64, unlike plain Python floats."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, (np.ndarray, np.floating)) and item.dtype == np.float64:
+            return True
+        elif hasattr(item, "_data") and item.dtype is float64:
+            return True
+    return False

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from .function import enable_grad, no_grad
+from .autograd.grad_mode import enable_grad, no_grad
 from .nn.parameter import forget_grads
 from .tensor import Tensor
 

@@ -6,102 +6,161 @@ A Tensor holds
   grad_fn        the Function node that computed it (None for a leaf, which you made);
   _version       a counter shared with its views, bumped by every in-place change, so the
                  engine can tell when a value saved for backward was overwritten.
-Operators and methods are one-liners: `x @ a` calls functions.matmul, which checks the
-shapes and applies ops/matmul.py's Matmul. The in-place machinery (x += 1, x[i] = v,
-a.sub_(lr * a.grad)) lives here, at the end of the class.
+
+Operators and methods are torch's functions (torch_api/): `x @ a` is
+`torch_api.math_ops.matmul(x, a)`, which checks the shapes and applies ops' Matmul, and
+`t.mean()` is `math_ops.mean(t)`. They are attached at the end of this file, because they
+need the Tensor class themselves. In-place changes and views live in inplace.py.
 """
 from __future__ import annotations
 
 import math
-import operator
 import weakref
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
-from . import dtypes, function
+from . import dtypes, inplace
+from .autograd import engine, grad_mode
 from .backend import CPU, Device, get_device
-from .checks import broadcast_into, dim_index, python_scalar
 from .dtypes import dtype as DType
-from .dtypes import result_type
-from .function import Function, _grad_mode, run_backward
-from .ops.elementwise import Add, Cast, Clamp, Clone, Div, Mul, Neg, Sub, ToDevice
-from .ops.index import (AdvancedIndex, BasicIndex, IndexPut, assign_basic, normalize_key,
-                        split_ints)
-from .ops.shape import CopySlices, ViewReplay
+from .ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
+from .ops.elementwise import Cast, Clone, ToDevice
+from .ops.index import AdvancedIndex, BasicIndex
+from .torch_api.checks import dim_index
+from .torch_api.indexing import normalize_key, split_ints
 
 Scalar = int | float | bool
 
 
 class Tensor:
-    __slots__ = ("_data", "_device", "_dtype", "_requires_grad", "_grad", "grad_fn",
+    """A multi-dimensional array with reverse-mode autograd, as torch.Tensor.
+
+    >>> a = tg.tensor([-1., 1.], requires_grad=True)
+    >>> loss = ((x @ a - y) ** 2).mean()
+    >>> loss.backward()             # fills a.grad with d(loss)/da
+    """
+
+    __slots__ = ("_data", "_device", "_dtype", "_requires_grad", "_grad", "_grad_fn",
                  "_version", "_base", "_view", "__weakref__")
-    # numpy operators defer to ours, so `ndarray * tensor` calls Tensor.__rmul__
-    __array_ufunc__ = None
+    __array_ufunc__ = None  # numpy operators defer to ours: `ndarray * t` is t.__rmul__
 
     def __init__(self, *args: Any, dtype: Any = None, device: Any = None) -> None:
         """torch.Tensor(...): `Tensor([1, 2])` is a float32 tensor of the data, `Tensor(2, 3)`
         an uninitialized (here: zero) 2x3 float32 tensor. Prefer tinygrad_sgd.tensor()."""
-        from .creation import tensor, zeros
+        dev = get_device(device)
+        dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.float32
         if args and all(isinstance(a, int) and not isinstance(a, bool) for a in args):
-            made = zeros(*args, dtype=dtype or dtypes.float32, device=device)
+            array = dev.xp.zeros(args, dtype=dev.xp_dtype(dt))
         else:
-            made = tensor(*args, dtype=dtype or dtypes.float32, device=device)
+            data = args[0] if len(args) == 1 else args
+            array = dev.xp.astype(dev.from_numpy(dtypes.host_array(data)),
+                                  dev.xp_dtype(dt))
+        made = Tensor._make(array, dev)
         for slot in Tensor.__slots__[:-1]:
             setattr(self, slot, getattr(made, slot))
 
     @staticmethod
-    def _make(array: Any, device: Device, requires_grad: bool = False,
-              dtype: DType | None = None) -> "Tensor":
-        """Wrap an array of `device` (internal: no checks, no copy); `dtype`, when given,
-        must be the array's."""
+    def _make(array: Any, device: Device, dtype: DType | None = None) -> "Tensor":
+        """Wrap an array of `device` (internal: no checks, no copy) as a leaf; `dtype`,
+        when given, must be the array's."""
         t = object.__new__(Tensor)
-        t._data, t._device = array, device
+        t._data = array
+        t._device = device
         t._dtype = dtype if dtype is not None else device.dtype_of(array)
-        t._requires_grad, t._grad, t.grad_fn = requires_grad, None, None
-        t._base = t._view = None  # set for views: the base tensor, and how to find the view in it
-        t._version = [0]  # shared with views; a list, so that sharing it shares the count
+        t._requires_grad = False
+        t._grad = t._grad_fn = None
+        t._base = t._view = None  # set for views: the base tensor, and how to find the view
+        t._version = [0]  # a list, so that views sharing it share the count
         return t
+
+    # -- the engine's protocol (see autograd/engine.py) ------------------------------------
+    def _output(self, array: Any, device: Device, node: Any) -> "Tensor":
+        """A new tensor for an op's result; `node` made it (None: outside the graph)."""
+        if array.__class__ is not device.array_type:  # numpy returns scalars for 0-d results
+            array = device.xp.asarray(array)
+        same = array.dtype is self._data.dtype  # most ops keep their input's dtype
+        t = Tensor._make(array, device, self._dtype if same else None)
+        if node is not None:
+            t._grad_fn = node
+            t._requires_grad = True
+        return t
+
+    def _became_view(self, source: "Tensor", op: type, options: dict) -> None:
+        inplace.track_view(self, source, op, options)
+
+    def _accumulate_grad(self, grad: Any) -> None:
+        """grad += g, in place after the first time (as torch does), so `a.grad` stays the
+        same tensor across steps and `a.grad.zero_()` resets it."""
+        if self._grad is None:
+            self._grad = Tensor._make(self._device.xp.asarray(grad, copy=True), self._device)
+        else:
+            self._grad._data += grad
+            self._grad._version[0] += 1
 
     # -- what a tensor is ----------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
+        """The size of each dimension, a tuple."""
         return self._data.shape
 
     def size(self, dim: int | None = None) -> Any:
+        """The shape, or the size of dimension `dim`."""
         return self.shape if dim is None else self.shape[dim_index(dim, self.ndim)]
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions."""
         return self._data.ndim
 
     def dim(self) -> int:
+        """The number of dimensions."""
         return self._data.ndim
 
     def numel(self) -> int:
+        """The number of elements."""
         return math.prod(self.shape)
 
     @property
     def dtype(self) -> DType:
+        """The element type: tinygrad_sgd.float32, int64, ..."""
         return self._dtype
 
     @property
     def device(self) -> Device:
+        """Where the data lives: 'cpu' (numpy) or 'cuda' (cupy)."""
         return self._device
 
     @property
     def is_cuda(self) -> bool:
+        """True on the 'cuda' device."""
         return self._device.type == "cuda"
 
     def is_floating_point(self) -> bool:
+        """True for float32 and float64."""
         return self._dtype.is_floating_point
 
     # -- autograd --------------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
+        """Whether backward() computes a gradient for this tensor (and what it feeds)."""
+        if self._view is not None:  # a view: its base may have changed in place since
+            inplace.refresh_view(self)
         return self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
         self.requires_grad_(flag)
+
+    @property
+    def grad_fn(self) -> Any:
+        """The node that computed this tensor (None for a leaf)."""
+        if self._view is not None:
+            inplace.refresh_view(self)
+        return self._grad_fn
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user rather than computed by a recorded op."""
+        return self.grad_fn is None
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Ask backward() to compute this leaf's gradient (floating dtypes only)."""
@@ -115,10 +174,6 @@ class Tensor:
         self._requires_grad = bool(requires_grad)
         return self
 
-    @property
-    def is_leaf(self) -> bool:
-        return self.grad_fn is None
-
     def backward(self, gradient: "Tensor | None" = None, retain_graph: bool = False) -> None:
         """Compute d(self)/d(leaf) for every leaf that requires grad, adding it to leaf.grad.
 
@@ -126,11 +181,7 @@ class Tensor:
         dL/d(self) for some further L. The graph's saved values are freed afterwards
         unless `retain_graph=True`.
         """
-        if not self._requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have "
-                               "a grad_fn: nothing that requires grad went into it (make a "
-                               "leaf with requires_grad=True, or compute outside no_grad())")
-        run_backward([self], [root_gradient(self, gradient)], retain_graph)
+        engine.backward([self], [root_gradient(self, gradient)], retain_graph)
 
     @property
     def grad(self) -> "Tensor | None":
@@ -154,40 +205,42 @@ class Tensor:
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in .grad at the next backward (leaves keep
         theirs anyway): a way to look at the gradient halfway through the graph."""
-        if not self._requires_grad:
+        if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is not None:
-            self.grad_fn._retain = weakref.ref(self)
+        if self.grad_fn is not None and not self.retains_grad:
+            self.register_hook(_RetainGrad(self))
 
     @property
     def retains_grad(self) -> bool:
-        return self.grad_fn is not None and self.grad_fn._retain is not None \
-            and self.grad_fn._retain() is self
+        """True after retain_grad() on a non-leaf tensor."""
+        node = self.grad_fn
+        return node is not None and any(isinstance(h, _RetainGrad) and h.tensor() is self
+                                        for h in node.hooks)
 
-    def _accumulate_grad(self, g: Any) -> None:
-        """grad += g, in place after the first time (as torch does), so `a.grad` stays the
-        same tensor across steps and `a.grad.zero_()` resets it."""
-        grad = self._grad
-        if grad is None:
-            self._grad = Tensor._make(self._device.xp.asarray(g, copy=True), self._device)
-        else:
-            grad._data += g
-            grad._version[0] += 1
+    def register_hook(self, hook: Callable[[Any], None]) -> None:
+        """Call `hook(grad_array)` with this non-leaf tensor's gradient during backward."""
+        node = self.grad_fn
+        if node is None:
+            raise RuntimeError("register_hook here is for tensors computed by an op "
+                               "(non-leaf tensors); a leaf's gradient is its .grad")
+        node.hooks = [*node.hooks, hook]
 
     def detach(self) -> "Tensor":
         """The same storage (and version counter), cut out of the graph."""
-        t = Tensor._make(self._data, self._device)
+        t = Tensor._make(self._data, self._device, self._dtype)
         t._version = self._version
         return t
 
     def detach_(self) -> "Tensor":
-        self.grad_fn, self._requires_grad = None, False
+        """Cut this tensor out of the graph, in place."""
+        self._grad_fn = None
+        self._requires_grad = False
         return self
 
     @property
     def data(self) -> "Tensor":
         """The same storage, outside autograd: changes through it are not tracked."""
-        return Tensor._make(self._data, self._device)
+        return Tensor._make(self._data, self._device, self._dtype)
 
     @data.setter
     def data(self, value: "Tensor") -> None:
@@ -198,7 +251,7 @@ class Tensor:
     # -- conversion --------------------------------------------------------------------------
     def numpy(self) -> Any:
         """A numpy array; shares memory on the CPU, as torch's does."""
-        if self._requires_grad:
+        if self.requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
         if self._device.type != "cpu":
@@ -214,12 +267,14 @@ class Tensor:
         return self._data if dtype is None else self._data.astype(dtype)
 
     def item(self) -> Scalar:
+        """The value of a one-element tensor as a Python number."""
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to "
                                "Scalar")
         return self._device.to_numpy(self._data).reshape(()).item()
 
     def tolist(self) -> Any:
+        """The values as (nested) Python lists."""
         return self._device.to_numpy(self._data).tolist()
 
     def to(self, *args: Any, **kwargs: Any) -> "Tensor":
@@ -243,24 +298,31 @@ class Tensor:
         return out
 
     def cpu(self) -> "Tensor":
+        """A copy on the CPU (self if already there)."""
         return self.to(CPU)
 
     def cuda(self) -> "Tensor":
+        """A copy on the GPU (self if already there)."""
         return self.to("cuda")
 
     def float(self) -> "Tensor":
+        """Converted to float32."""
         return self.to(dtypes.float32)
 
     def double(self) -> "Tensor":
+        """Converted to float64."""
         return self.to(dtypes.float64)
 
     def long(self) -> "Tensor":
+        """Converted to int64."""
         return self.to(dtypes.int64)
 
     def int(self) -> "Tensor":
+        """Converted to int32."""
         return self.to(dtypes.int32)
 
     def bool(self) -> "Tensor":
+        """Converted to bool."""
         return self.to(dtypes.bool_)
 
     def type(self, dtype: Any = None) -> Any:
@@ -273,6 +335,7 @@ class Tensor:
         return self.to(dtype)
 
     def clone(self) -> "Tensor":
+        """A copy with its own storage; gradients flow back to self."""
         return Clone.apply(self)
 
     def contiguous(self) -> "Tensor":
@@ -326,7 +389,7 @@ class Tensor:
     def __reduce_ex__(self, protocol: int) -> Any:
         """pickle and copy.copy: the values (and, for a leaf, requires_grad), not the graph."""
         return rebuild, (self._device.to_numpy(self._data).copy(), self._device.type,
-                         self._requires_grad and self.grad_fn is None, type(self))
+                         self.requires_grad and self.grad_fn is None, type(self))
 
     def __deepcopy__(self, memo: dict) -> "Tensor":
         if self.grad_fn is not None:
@@ -338,36 +401,24 @@ class Tensor:
         memo[id(self)] = copied
         return copied
 
-    # -- arithmetic: promotion in functions.binary, the math in ops/elementwise.py ----------
-    def __add__(self, other: Any) -> "Tensor":
-        return F.binary(Add, self, other)
-
+    # -- operators with the tensor on the right, and the unary ones ------------------------
     def __radd__(self, other: Any) -> "Tensor":
-        return F.binary(Add, other, self)
-
-    def __sub__(self, other: Any) -> "Tensor":
-        return F.binary(Sub, self, other)
+        return math_ops.binary(Add, other, self)
 
     def __rsub__(self, other: Any) -> "Tensor":
-        return F.binary(Sub, other, self)
-
-    def __mul__(self, other: Any) -> "Tensor":
-        return F.binary(Mul, self, other)
+        return math_ops.binary(Sub, other, self)
 
     def __rmul__(self, other: Any) -> "Tensor":
-        return F.binary(Mul, other, self)
-
-    def __truediv__(self, other: Any) -> "Tensor":
-        return F.binary(Div, self, other)
+        return math_ops.binary(Mul, other, self)
 
     def __rtruediv__(self, other: Any) -> "Tensor":
-        return F.binary(Div, other, self)
+        return math_ops.binary(Div, other, self)
 
-    def __pow__(self, exponent: Any) -> "Tensor":
-        return F.pow(self, exponent)
+    def __rpow__(self, other: Any) -> "Tensor":
+        return math_ops.binary(Pow, other, self)
 
-    def __rpow__(self, base: Any) -> "Tensor":
-        return F.pow(base, self)
+    def __rmatmul__(self, other: Any) -> "Tensor":
+        return math_ops.matmul(math_ops.operand(other, self._device), self)
 
     def __neg__(self) -> "Tensor":
         if self._dtype is dtypes.bool_:
@@ -379,59 +430,6 @@ class Tensor:
     def __pos__(self) -> "Tensor":
         return self
 
-    def __abs__(self) -> "Tensor":
-        return F.abs(self)
-
-    def __matmul__(self, other: Any) -> "Tensor":
-        return F.matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> "Tensor":
-        return F.matmul(F.operand(other, self._device), self)
-
-    def add(self, other: Any, *, alpha: Any = 1) -> "Tensor":
-        return F.add(self, other, alpha=alpha)
-
-    def sub(self, other: Any, *, alpha: Any = 1) -> "Tensor":
-        return F.sub(self, other, alpha=alpha)
-
-    mul, div, pow, neg = __mul__, __truediv__, __pow__, __neg__
-
-    def square(self) -> "Tensor":
-        return F.pow(self, 2)
-    matmul = __matmul__
-
-    # -- comparisons and logic: results are bool tensors outside the graph ---------------
-    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
-        return F.compare(operator.eq, self, other)
-
-    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
-        return F.compare(operator.ne, self, other)
-
-    def __lt__(self, other: Any) -> "Tensor":
-        return F.compare(operator.lt, self, other)
-
-    def __le__(self, other: Any) -> "Tensor":
-        return F.compare(operator.le, self, other)
-
-    def __gt__(self, other: Any) -> "Tensor":
-        return F.compare(operator.gt, self, other)
-
-    def __ge__(self, other: Any) -> "Tensor":
-        return F.compare(operator.ge, self, other)
-
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
-
-    def __and__(self, other: Any) -> "Tensor":
-        return F.compare(operator.and_, self, other, logical=True)
-
-    def __or__(self, other: Any) -> "Tensor":
-        return F.compare(operator.or_, self, other, logical=True)
-
-    def __xor__(self, other: Any) -> "Tensor":
-        return F.compare(operator.xor, self, other, logical=True)
-
-    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
-
     def __invert__(self) -> "Tensor":
         if self._dtype.is_floating_point:
             raise TypeError("~ (bitwise not) is only supported for integer and bool tensors")
@@ -441,134 +439,37 @@ class Tensor:
         return Tensor._make(inverted, self._device)
 
     def logical_not(self) -> "Tensor":
+        """True where the element is zero (a bool tensor, outside the graph)."""
         return Tensor._make(self._device.xp.logical_not(self._data != 0), self._device)
 
-    def all(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
-        return F.all(self, dim, keepdim)
-
-    def any(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
-        return F.any(self, dim, keepdim)
-
-    def argmax(self, dim: int | None = None, keepdim: bool = False, *, axis: Any = None
-               ) -> "Tensor":
-        return F.argmax(self, dim if axis is None else axis, keepdim)
-
-    def argmin(self, dim: int | None = None, keepdim: bool = False, *, axis: Any = None
-               ) -> "Tensor":
-        return F.argmin(self, dim if axis is None else axis, keepdim)
-
-    # -- math, reductions and shapes: see functions.py, and ops/ for the derivatives --------
-    def exp(self) -> "Tensor":
-        return F.exp(self)
-
-    def log(self) -> "Tensor":
-        return F.log(self)
-
-    def sqrt(self) -> "Tensor":
-        return F.sqrt(self)
-
-    def abs(self) -> "Tensor":
-        return F.abs(self)
-
-    def relu(self) -> "Tensor":
-        return F.relu(self)
-
-    def sigmoid(self) -> "Tensor":
-        return F.sigmoid(self)
-
-    def tanh(self) -> "Tensor":
-        return F.tanh(self)
-
-    def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> "Tensor":
-        return F.clamp(self, min, max)
-
-    clip = clamp
-
-    def maximum(self, other: "Tensor") -> "Tensor":
-        return F.maximum(self, other)
-
-    def minimum(self, other: "Tensor") -> "Tensor":
-        return F.minimum(self, other)
-
     def where(self, condition: "Tensor", other: Any) -> "Tensor":
-        return F.where(condition, self, other)
-
-    # (axis= is accepted for dim=, as torch accepts numpy's name)
-    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *,
-            axis: Any = None) -> "Tensor":
-        return F.sum(self, dim if axis is None else axis, keepdim, dtype=dtype)
-
-    def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *,
-             axis: Any = None) -> "Tensor":
-        return F.mean(self, dim if axis is None else axis, keepdim, dtype=dtype)
-
-    def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
-            correction: int | None = None, axis: Any = None) -> "Tensor":
-        return F.var(self, dim if axis is None else axis, unbiased, keepdim,
-                     correction=correction)
-
-    def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
-            correction: int | None = None, axis: Any = None) -> "Tensor":
-        return F.std(self, dim if axis is None else axis, unbiased, keepdim,
-                     correction=correction)
-
-    def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
-        return F.max(self, dim if axis is None else axis, keepdim)
-
-    def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
-        return F.min(self, dim if axis is None else axis, keepdim)
-
-    def softmax(self, dim: int) -> "Tensor":
-        return F.softmax(self, dim)
-
-    def log_softmax(self, dim: int) -> "Tensor":
-        return F.log_softmax(self, dim)
-
-    def view(self, *shape: Any) -> "Tensor":
-        return F.view(self, *shape)
-
-    def reshape(self, *shape: Any) -> "Tensor":
-        return F.reshape(self, *shape)
-
-    def view_as(self, other: "Tensor") -> "Tensor":
-        return F.view(self, other.shape)
-
-    def reshape_as(self, other: "Tensor") -> "Tensor":
-        return F.reshape(self, other.shape)
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
-        return F.flatten(self, start_dim, end_dim)
-
-    def permute(self, *dims: Any) -> "Tensor":
-        return F.permute(self, *dims)
-
-    def transpose(self, dim0: int, dim1: int) -> "Tensor":
-        return F.transpose(self, dim0, dim1)
-
-    def t(self) -> "Tensor":
-        return F.t(self)
+        """self where condition is True, else other."""
+        return pointwise_ops.where(condition, self, other)
 
     @property
     def T(self) -> "Tensor":
-        return F.permute(self, *reversed(range(self.ndim))) if self.ndim else self.view(())
+        """The dimensions reversed (the transpose of a matrix)."""
+        return shape_ops.permute(self, *reversed(range(self.ndim))) if self.ndim else \
+            shape_ops.view(self, ())
 
     @property
     def mT(self) -> "Tensor":
-        return F.transpose(self, -2, -1)
+        """The last two dimensions swapped (a batch of transposed matrices)."""
+        return shape_ops.transpose(self, -2, -1)
 
-    def squeeze(self, dim: Any = None) -> "Tensor":
-        return F.squeeze(self, dim)
+    def view_as(self, other: "Tensor") -> "Tensor":
+        """A view with other's shape."""
+        return shape_ops.view(self, other.shape)
 
-    def unsqueeze(self, dim: int) -> "Tensor":
-        return F.unsqueeze(self, dim)
-
-    def expand(self, *shape: Any) -> "Tensor":
-        return F.expand(self, *shape)
+    def reshape_as(self, other: "Tensor") -> "Tensor":
+        """Reshaped to other's shape."""
+        return shape_ops.reshape(self, other.shape)
 
     def expand_as(self, other: "Tensor") -> "Tensor":
-        return F.expand(self, other.shape)
+        """Broadcast to other's shape, without copying."""
+        return shape_ops.expand(self, other.shape)
 
-    # -- indexing (ops/index.py) ---------------------------------------------------------------
+    # -- indexing (ops/index.py; the key is checked in torch_api/indexing.py) --------------
     def __getitem__(self, key: Any) -> "Tensor":
         key, basic = normalize_key(self.shape, self._device, key)
         if basic:
@@ -582,168 +483,94 @@ class Tensor:
         key, basic = normalize_key(self.shape, self._device, key)
         ints, rest = (None, key) if basic else split_ints(key)
         if ints is not None:  # as in __getitem__: write through the view the ints pick
-            BasicIndex.apply(self, key=ints)._assign(rest, False, value)
+            inplace.assign(BasicIndex.apply(self, key=ints), rest, False, value)
         else:
-            self._assign(key, basic, value)
+            inplace.assign(self, key, basic, value)
 
-    # -- in-place ---------------------------------------------------------------------------
+    # -- in-place changes (inplace.py) -------------------------------------------------------
     def __iadd__(self, other: Any) -> "Tensor":
-        return self._inplace(Add, F.inplace_operand(self, Add, other))
+        return self._update(Add, other)
 
     def __isub__(self, other: Any) -> "Tensor":
-        return self._inplace(Sub, F.inplace_operand(self, Sub, other))
+        return self._update(Sub, other)
 
     def __imul__(self, other: Any) -> "Tensor":
-        return self._inplace(Mul, F.inplace_operand(self, Mul, other))
+        return self._update(Mul, other)
 
     def __itruediv__(self, other: Any) -> "Tensor":
-        return self._inplace(Div, F.inplace_operand(self, Div, other))
+        return self._update(Div, other)
+
+    def add_(self, other: Any, *, alpha: Any = 1) -> "Tensor":
+        """self += alpha * other, in place."""
+        return self._update(Add, other if alpha == 1 else other * alpha)
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> "Tensor":
+        """self -= alpha * other, in place: the lesson's update `a.sub_(lr * a.grad)`."""
+        return self._update(Sub, other if alpha == 1 else other * alpha)
 
     mul_, div_ = __imul__, __itruediv__
 
-    def add_(self, other: Any, *, alpha: Any = 1) -> "Tensor":
-        return self.__iadd__(other if alpha == 1 else other * alpha)
-
-    def sub_(self, other: Any, *, alpha: Any = 1) -> "Tensor":
-        return self.__isub__(other if alpha == 1 else other * alpha)
-
-    def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> "Tensor":
-        if result_type(self, *(b for b in (min, max) if b is not None)) is not self._dtype:
-            raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                               f"{self._dtype._torch_name}")
-        return self._inplace(Clamp, low=python_scalar(min), high=python_scalar(max))
+    def _update(self, op: type, other: Any) -> "Tensor":
+        """self = op(self, other), written into self's storage. Outside the graph, with an
+        operand that fits (the SGD step), that is the array operation alone."""
+        if (other.__class__ is Tensor and other._dtype is self._dtype
+                and self._dtype.is_floating_point and other.shape == self.shape
+                and other._device is self._device and self._base is None
+                and not (grad_mode.state.enabled and (self.requires_grad or other.requires_grad))):
+            inplace.ARRAY_UPDATE[op](self._data, other._data)
+            self._version[0] += 1
+            return self
+        return inplace.update(self, op, math_ops.inplace_operand(self, op, other))
 
     def zero_(self) -> "Tensor":
-        if not _recording(self):  # a.grad.zero_() in every training step: keep it short
-            self._write(0)
+        """Fill with zeros, in place: `a.grad.zero_()` after each step."""
+        if self._base is None and not (grad_mode.state.enabled and self.requires_grad):
+            self._data[...] = 0
+            self._version[0] += 1
             return self
-        return self._assign((Ellipsis,), True, 0)
+        return inplace.assign(self, (Ellipsis,), True, 0)
 
     def fill_(self, value: Any) -> "Tensor":
-        return self._assign((Ellipsis,), True, value)
+        """Fill with `value`, in place."""
+        return inplace.assign(self, (Ellipsis,), True, value)
 
     def copy_(self, src: "Tensor") -> "Tensor":
-        if not isinstance(src, Tensor):
-            raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-        broadcast_into(self.shape, src.shape)
-        return self._assign((Ellipsis,), True, src.to(self._device))  # an explicit transfer
+        """Copy src's values into self (broadcasting, converting the dtype), in place."""
+        return inplace.copy_(self, src)
+
+    def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> "Tensor":
+        """Clamp into [min, max], in place."""
+        return inplace.clamp_(self, min, max)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> "Tensor":
         """Fill with numbers drawn uniformly from [a, b) (seeded by manual_seed)."""
         drawn = self._device.random("uniform", self.shape, self._dtype, a, b)
-        return self._assign((Ellipsis,), True, Tensor._make(drawn, self._device))
+        return inplace.assign(self, (Ellipsis,), True, Tensor._make(drawn, self._device))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> "Tensor":
+        """Fill with numbers drawn from a normal distribution (seeded by manual_seed)."""
         drawn = self._device.random("normal", self.shape, self._dtype, mean, std)
-        return self._assign((Ellipsis,), True, Tensor._make(drawn, self._device))
-
-    def _assign(self, key: tuple, basic: bool, value: Any) -> "Tensor":
-        """self[key] = value; also fill_, zero_, copy_, uniform_ and normal_."""
-        if isinstance(value, Tensor):
-            if value._device is not self._device:
-                raise RuntimeError(f"expected a value on {self._device}, got one on "
-                                   f"{value._device}; move it with .to() first")
-            value = value if value._dtype is self._dtype else value.to(self._dtype)
-        elif value is None:
-            raise TypeError("can't assign a NoneType to a tensor; use a number or a tensor")
-        else:
-            value = python_scalar(value)
-        if _recording(self, value):
-            return self._inplace(IndexPut, value, key=key, basic=basic)
-        array = value._data if isinstance(value, Tensor) else value
-        try:
-            if basic:
-                assign_basic(self._device.xp, self._data, key, array)
-            else:
-                self._device.index_put(self._data, key, array)
-        except ValueError as e:  # shapes that don't fit, or a read-only (expanded) view
-            raise RuntimeError(f"cannot assign a value of shape "
-                               f"{tuple(getattr(array, 'shape', ()))} into a tensor of shape "
-                               f"{self.shape} at {key}: {e}") from None
-        self._version[0] += 1
-        return self
-
-    def _inplace(self, fn: type[Function], *args: Any, **options: Any) -> "Tensor":
-        """self = fn(self, *args), written into self's storage (x += y, x.clamp_(0), x[k] = v).
-
-        Without a graph to record, the array module updates the storage directly. With
-        one, fn runs on a copy of self (fn may save its input, which is about to be
-        overwritten), the result is written into self's storage, and self takes over the
-        result's history.
-        """
-        if not _recording(self, *args):
-            array_op = _ARRAY_INPLACE.get(fn)
-            if array_op is not None:  # x -= lr * g, the SGD step: no copy at all
-                other = args[0]._data if isinstance(args[0], Tensor) else args[0]
-                try:
-                    array_op(self._data, other)
-                except ValueError:  # numpy refuses to write into an expanded view
-                    raise RuntimeError(_OVERLAP) from None
-                self._version[0] += 1
-                return self
-            self._write(fn.apply(self, *args, **options)._data)
-            return self
-        self._check_inplace()
-        out = fn.apply(Clone.apply(self), *args, **options)
-        self._write(out._data)
-        self._take_history(out)
-        return self
-
-    def _check_inplace(self) -> None:
-        """torch's rules for changing a tensor that autograd needs; checked before any change."""
-        if self.grad_fn is None and self._requires_grad:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an "
-                               "in-place operation. Do the update inside `with no_grad():`")
-        base = self._base
-        if base is not None and base.grad_fn is None and base._requires_grad:
-            raise RuntimeError("a view of a leaf Variable that requires grad is being used "
-                               "in an in-place operation. Do it inside `with no_grad():`")
-
-    def _write(self, array: Any) -> None:
-        """Put `array` into this tensor's storage (seen by its views) and bump the version."""
-        try:
-            self._data[...] = array
-        except ValueError:  # numpy refuses to write into a broadcast (expanded) view
-            raise RuntimeError(_OVERLAP) from None
-        self._version[0] += 1
-
-    def _take_history(self, out: "Tensor") -> None:
-        """After an in-place op, self holds out's values: give it out's history. For a view,
-        the base changed too: its new history is 'the old base with this region replaced'
-        (torch's CopySlices), and the view becomes that region of the new base."""
-        if self._base is None:
-            self.grad_fn, self._requires_grad = out.grad_fn, True
-            return
-        base, steps = self._base, self._view[0]
-        new_base = CopySlices.apply(base, out, steps=steps)
-        base.grad_fn, base._requires_grad = new_base.grad_fn, True
-        region = ViewReplay.apply(base, steps=steps)
-        self.grad_fn, self._requires_grad = region.grad_fn, True
-        self._view = (steps, base.grad_fn)
+        return inplace.assign(self, (Ellipsis,), True, Tensor._make(drawn, self._device))
 
 
-function.Tensor = Tensor  # the engine checks isinstance(x, Tensor) without an import cycle
+class _RetainGrad:
+    """The hook retain_grad() puts on a tensor's node: keep the gradient in tensor.grad."""
 
-_ARRAY_INPLACE = {Add: operator.iadd, Sub: operator.isub, Mul: operator.imul,
-                  Div: operator.itruediv}
-_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to "
-            "a single memory location. Please clone() the tensor before performing the "
-            "operation.")
+    def __init__(self, tensor: Tensor) -> None:
+        self.tensor = weakref.ref(tensor)  # the hook must not keep the tensor alive
 
-
-def _recording(*operands: Any) -> bool:
-    """Will an op on these operands be recorded in the graph?"""
-    if _grad_mode.enabled:
-        for x in operands:
-            if x.__class__ is not int and x.__class__ is not float and getattr(
-                    x, "_requires_grad", False):
-                return True
-    return False
-
+    def __call__(self, grad: Any) -> None:
+        t = self.tensor()
+        if t is not None:
+            t._accumulate_grad(t._device.xp.broadcast_to(grad, t.shape))
 
 
 def root_gradient(t: Tensor, gradient: Any) -> Any:
     """The gradient backward() starts from: 1 for a one-element loss, or `gradient`."""
+    if not t.requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have "
+                           "a grad_fn: nothing that requires grad went into it (make a "
+                           "leaf with requires_grad=True, or compute outside no_grad())")
     xp = t._device.xp
     if gradient is None:
         if t._data.size != 1:
@@ -763,6 +590,7 @@ def root_gradient(t: Tensor, gradient: Any) -> Any:
 
 
 def rebuild(array: Any, device: str, requires_grad: bool, cls: type = Tensor) -> Tensor:
+    """A tensor from what __reduce_ex__ saved (pickle, copy, tg.load)."""
     dev = get_device(device)
     t = Tensor._make(dev.from_numpy(array), dev)
     if cls is not Tensor:
@@ -772,6 +600,23 @@ def rebuild(array: Any, device: str, requires_grad: bool, cls: type = Tensor) ->
     return t
 
 
-# functions.py builds on Tensor, and Tensor's methods call functions.py: importing it last,
-# once Tensor exists, lets each module use the other.
-from . import functions as F  # noqa: E402
+# torch's functions double as Tensor methods and operators: `t.exp()` is `tg.exp(t)`, with
+# the same docstring. They are attached here, once Tensor exists, because they use it.
+from .torch_api import math_ops, pointwise_ops, shape_ops  # noqa: E402
+
+for _module in (math_ops, pointwise_ops, shape_ops):
+    for _name in _module.METHODS:
+        setattr(Tensor, _name, getattr(_module, _name))
+for _name, _function in (("__add__", math_ops.add), ("__sub__", math_ops.sub),
+                         ("__mul__", math_ops.mul), ("__truediv__", math_ops.div),
+                         ("__pow__", math_ops.pow), ("__matmul__", math_ops.matmul),
+                         ("__abs__", pointwise_ops.abs), ("__eq__", pointwise_ops.eq),
+                         ("__ne__", pointwise_ops.ne), ("__lt__", pointwise_ops.lt),
+                         ("__le__", pointwise_ops.le), ("__gt__", pointwise_ops.gt),
+                         ("__ge__", pointwise_ops.ge), ("__and__", pointwise_ops.bitwise_and),
+                         ("__or__", pointwise_ops.bitwise_or),
+                         ("__xor__", pointwise_ops.bitwise_xor),
+                         ("__rand__", pointwise_ops.bitwise_and),
+                         ("__ror__", pointwise_ops.bitwise_or),
+                         ("__rxor__", pointwise_ops.bitwise_xor)):
+    setattr(Tensor, _name, _function)

@@ -30,9 +30,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from .explain import BackwardRecord, grad_norm, leaf_name, names_of
-from .explain import trace as Trace  # the class; `trace` is graph()'s argument
-from .function import Function
+from .autograd.engine import Function
+from .autograd.trace import BackwardRecord, grad_norm, leaf_name, names_of
+from .autograd.trace import trace as Trace  # the class; `trace` is graph()'s argument
 from .ops.elementwise import Cast
 from .tensor import Tensor
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import dtypes
 from ..creation import empty
-from ..function import no_grad
+from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module

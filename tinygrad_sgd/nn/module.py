@@ -18,7 +18,7 @@ from collections import OrderedDict
 from typing import Any, Iterator, NamedTuple
 
 from .. import dtypes
-from ..function import no_grad
+from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .parameter import Parameter, forget_grads
 

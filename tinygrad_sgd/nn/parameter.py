@@ -35,7 +35,7 @@ class Parameter(Tensor):
             raise TypeError(f"Parameter expects a Tensor, got {type(data).__name__}")
         p = object.__new__(cls)
         p._data, p._device, p._dtype = data._data, data._device, data._dtype
-        p._version, p._base, p._view, p.grad, p.grad_fn = data._version, None, None, None, None
+        p._version, p._base, p._view, p._grad, p._grad_fn = data._version, None, None, None, None
         p._requires_grad = False
         p.requires_grad_(requires_grad)
         return p

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..function import Function
+from ..autograd.engine import Function
 
 
 def _unreduce(xp: Any, grad: Any, shape: tuple[int, ...], dim: tuple[int, ...] | None) -> Any:

@@ -2,7 +2,7 @@
 backward only rearranges g back into the input's layout."""
 from __future__ import annotations
 
-from ..function import Function
+from ..autograd.engine import Function
 
 
 class View(Function):

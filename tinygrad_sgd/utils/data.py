@@ -16,7 +16,7 @@ from typing import Any, Iterator, Sequence
 
 from ..creation import arange, randperm, tensor
 from ..dtypes import float64
-from ..functions import stack
+from ..torch_api.shape_ops import stack
 from ..tensor import Tensor
 
 __all__ = ["Dataset", "TensorDataset", "DataLoader", "default_collate"]

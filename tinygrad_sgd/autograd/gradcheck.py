@@ -1,70 +1,14 @@
-"""torch.autograd's functions: grad() and gradcheck(), over the engine in function.py."""
+"""gradcheck: backward against central finite differences, element by element."""
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import dtypes
-from .function import Function, no_grad, run_backward
-from .explain import detect_anomaly, set_detect_anomaly, trace  # learner tools
-from .tensor import Tensor, root_gradient
+from .. import dtypes
+from ..tensor import Tensor
+from .functional import _as_tuple, grad
+from .grad_mode import no_grad
 
-__all__ = ["grad", "gradcheck", "Function", "backward", "trace", "detect_anomaly",
-           "set_detect_anomaly"]
-
-
-def _as_tuple(x: Any) -> tuple:
-    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
-
-
-def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool = False) -> None:
-    """Backward from several outputs at once (their gradients add up in the leaves)."""
-    tensors = _as_tuple(tensors)
-    grads = _as_tuple(grad_tensors) if grad_tensors is not None else (None,) * len(tensors)
-    for t in tensors:
-        if not t.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have "
-                               "a grad_fn")
-    run_backward(tensors, [root_gradient(t, g) for t, g in zip(tensors, grads)],
-                 retain_graph)
-
-
-def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
-         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
-    """d(outputs)/d(inputs), returned instead of accumulated into `.grad`.
-
-    >>> x = tg.tensor([1., 2.], requires_grad=True)
-    >>> tg.autograd.grad((x ** 2).sum(), x)
-    (tensor([2., 4.]),)
-    """
-    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
-    grad_outputs = (_as_tuple(grad_outputs) if grad_outputs is not None
-                    else (None,) * len(outputs))
-    for i, x in enumerate(inputs):
-        if not isinstance(x, Tensor) or not x.requires_grad:
-            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not "
-                               "require grad")
-    for t in outputs:
-        if not t.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have "
-                               "a grad_fn")
-    # Capture the gradient that reaches each input: at the leaf, or at the node that made it.
-    capture = {}
-    for i, x in enumerate(inputs):
-        capture.setdefault(x.grad_fn if x.grad_fn is not None else x, i)
-    found = run_backward(outputs, [root_gradient(t, g) for t, g in zip(outputs, grad_outputs)],
-                         bool(retain_graph), capture=capture)
-    result = []
-    for i, x in enumerate(inputs):
-        g = found[capture[x.grad_fn if x.grad_fn is not None else x]]
-        if g is None and not allow_unused:
-            raise RuntimeError(f"One of the differentiated Tensors (input {i}) appears to not "
-                               "have been used in the graph. Set allow_unused=True if this is "
-                               "the desired behavior.")
-        if g is not None:
-            g = x.device.xp.broadcast_to(g, x.shape)
-            g = Tensor._make(x.device.xp.asarray(g, copy=True), x.device)
-        result.append(g)
-    return tuple(result)
+__all__ = ["gradcheck"]
 
 
 def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:

@@ -1,0 +1,255 @@
+"""The autograd engine: the op base class `Function`, `apply`, `sum_to` and the backward walk.
+
+How `loss.backward()` works, in three steps:
+
+1. Every differentiable op is a `Function` subclass. `Op.apply(a, b)` runs its `forward` on
+   the raw arrays and, when an input requires grad, returns a tensor whose `grad_fn` is
+   the Function instance itself (called `ctx`): a node of the graph. The node keeps what
+   its `backward` needs (`ctx.save_for_backward`) and where its inputs came from
+   (`ctx.parents`: the node that made each input, or the leaf tensor itself).
+2. `backward` visits the nodes in reverse topological order, so that a node's gradient is
+   complete (every op that used its output has added its share) before it is passed on.
+3. Each node's `backward(ctx, grad_output)` returns one gradient per input, in the shape
+   of the output; the engine sums away broadcasting (`sum_to`), adds up the gradients of
+   inputs used more than once, and finally adds each leaf's gradient into its `.grad`.
+
+The engine knows tensors only through this protocol (tensor.py implements it):
+    t._data                 the array
+    t._device               where it lives; t._device.xp is its array namespace
+    t.requires_grad         whether gradients flow into it
+    t.grad_fn               the node that computed it, or None for a leaf
+    t._version              [n], bumped by every in-place change (shared with views)
+    t._output(array, device, node)   a new tensor for an op's result (node None: no graph)
+    t._became_view(source, op, options)   the result of a view op shares source's storage
+    t._accumulate_grad(array)        a leaf adds a gradient into its .grad
+An op's other inputs are Python numbers, constants that need no gradient.
+
+Hook points, for the rooms around the engine (nothing else reaches in):
+    hooks.on_record         fn(node), after a node is recorded (detect_anomaly)
+    hooks.after_backward    fn(node, grad_output, grads), after a node's backward (trace)
+    node.hooks              fn(grad_output) when the gradient of the node's output is
+                            complete (retain_grad, autograd.grad of a non-leaf)
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Sequence
+
+from . import grad_mode
+
+__all__ = ["Function", "sum_to", "backward", "hooks"]
+
+
+class _Hooks:
+    """The engine's hook points (see the module docstring); each is a list of functions."""
+
+    def __init__(self) -> None:
+        self.on_record: list[Callable[[Function], None]] = []
+        self.after_backward: list[Callable[[Function, Any, Sequence[Any]], None]] = []
+
+
+hooks = _Hooks()
+_FREED = object()  # what a node's saved arrays become once its backward has run
+
+
+class Function:
+    """Base class of every differentiable op, and one node of the graph.
+
+    A subclass defines `forward(ctx, *arrays, **options) -> array` and
+    `backward(ctx, grad_output) -> one gradient per input` (None for an input that needs
+    none). Both compute on raw arrays with `ctx.xp`, the array namespace of the device.
+    """
+
+    is_view = False  # True for ops whose output shares the input's storage
+    changes_device = False  # True for the op that copies to options["device"]
+    hooks: Any = ()  # see the module docstring
+    _saved: Any = ()
+    _saved_versions: Any = ()
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays for backward: inputs or the output as given, not views of them, so
+        that an in-place change to one is noticed (see `saved_tensors`)."""
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """What `save_for_backward` kept, checked to be unchanged since."""
+        if self._saved is _FREED:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (or directly access "
+                f"saved tensors after they have already been freed) in {self.name()}. Saved "
+                "intermediate values of the graph are freed when you call .backward(). "
+                "Specify retain_graph=True if you need to backward through the graph a "
+                "second time.")
+        for version, expected, array in self._saved_versions:
+            if version[0] != expected:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: [{array.dtype} array of shape {array.shape}] "
+                    f"saved by {self.name()} is at version {version[0]}; expected version "
+                    f"{expected} instead. Compute the in-place change on a copy "
+                    "(x = x.clone()) or after calling backward().")
+        return self._saved
+
+    @classmethod
+    def name(cls) -> str:
+        """The node's name as torch prints it: MulBackward0 for Mul."""
+        return f"{cls.__name__}Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        """The nodes (or leaf tensors) this node sends gradients to, as torch names them."""
+        return tuple((p, 0) for p in self.parents)
+
+    @classmethod
+    def apply(cls, *inputs: Any, **options: Any) -> Any:
+        """Run the op on tensors (and Python numbers) and, when grad mode is on and some
+        input requires grad, record it as a node of the graph."""
+        ctx = cls()
+        arrays = []
+        parents = []  # per input: the node or leaf its gradient goes to, or None
+        first = None  # the first tensor: the result lives on its device
+        for x in inputs:
+            if isinstance(x, (int, float)):  # a Python number: a constant
+                arrays.append(x)
+                parents.append(None)
+                continue
+            if first is None:
+                first = x
+            elif x._device is not first._device:
+                raise RuntimeError(
+                    f"{cls.__name__}: expected all tensors to be on the same device, but "
+                    f"found at least two devices, {first._device} and {x._device}. Move "
+                    "them with .to(device) first.")
+            arrays.append(x._data)
+            parents.append((x.grad_fn or x) if x.requires_grad else None)
+        record = grad_mode.state.enabled and any(p is not None for p in parents)
+        ctx.xp, ctx.device = first._device.xp, first._device
+        ctx.needs_input_grad = tuple(record and p is not None for p in parents)
+        out = ctx.forward(*arrays, **options)
+        device = options["device"] if cls.changes_device else first._device
+        result = first._output(out, device, ctx if record else None)
+        if cls.is_view:
+            result._became_view(inputs[0], cls, options)
+        if record:
+            ctx.parents = tuple(parents)
+            ctx.input_shapes = tuple(getattr(a, "shape", ()) for a in arrays)
+            if ctx._saved:
+                ctx._saved_versions = _versions_of_saved(ctx._saved, inputs, result)
+            for hook in hooks.on_record:
+                hook(ctx)
+        return result
+
+    def forward(ctx, *args: Any, **options: Any) -> Any:  # noqa: N805 (ctx, as in torch)
+        raise NotImplementedError
+
+    def backward(ctx, grad_output: Any) -> Any:  # noqa: N805
+        raise NotImplementedError
+
+
+def _versions_of_saved(saved: tuple, inputs: tuple, output: Any) -> list:
+    """(version counter, its value now, array) for each saved array that is an input's or
+    the output's storage: `saved_tensors` checks that no in-place change moved them."""
+    found = []
+    for t in (*inputs, output):
+        if not isinstance(t, (int, float)) and any(a is t._data for a in saved):
+            found.append((t._version, t._version[0], t._data))
+    return found
+
+
+def sum_to(xp: Any, grad: Any, shape: tuple[int, ...]) -> Any:
+    """Sum `grad` down to `shape`. The adjoint of broadcast is sum: an input stretched along
+    an axis contributed to every output along it, so its gradient is the sum over that
+    axis. Sum the leading axes broadcasting added, then (keeping dims) the axes where the
+    input had size 1.
+
+    >>> sum_to(np, np.ones((4, 2, 3)), (2, 1)).tolist()
+    [[12.0], [12.0]]
+    """
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    if axes:
+        grad = xp.sum(grad, axis=axes, keepdims=True)
+    return xp.reshape(grad, shape)
+
+
+def backward(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bool = False,
+             to_leaf: Callable[[Any, Any], None] | None = None) -> None:
+    """Propagate `root_grads` (arrays) from the tensors `roots` back through the graph.
+
+    Kahn's algorithm: a node runs once every consumer of its output has sent its gradient
+    (its count of pending consumers reaches zero). Reverse topological order is what
+    guarantees that a node's gradient is complete before it is propagated. Each leaf's
+    complete gradient goes to `to_leaf(leaf, grad)`: by default, into leaf.grad.
+    """
+    pending: dict[Any, Any] = {}  # node or leaf -> the gradient of its output, summed so far
+    for root, grad in zip(roots, root_grads):
+        _add(pending, root.grad_fn or root, grad)
+    consumers = _count_consumers(pending)
+    ready = [n for n in pending if isinstance(n, Function) and n not in consumers]
+    while ready:
+        node = ready.pop()
+        grad_output = pending.pop(node, None)  # None: no gradient reached this node
+        grads = _run_node(node, grad_output, retain_graph)
+        for parent, grad, shape in zip(node.parents, grads, node.input_shapes):
+            if parent is None:  # a constant, or an input that needs no gradient
+                continue
+            if grad is not None:
+                if grad.shape != shape:  # undo broadcasting: the adjoint of broadcast is sum
+                    grad = sum_to(node.xp, grad, shape)
+                _add(pending, parent, grad)
+            if isinstance(parent, Function):
+                consumers[parent] -= 1
+                if consumers[parent] == 0:  # every consumer has sent its share
+                    ready.append(parent)
+    for leaf, grad in pending.items():  # what is left are the leaves, each gradient complete
+        if to_leaf is None:
+            leaf._accumulate_grad(grad)
+        else:
+            to_leaf(leaf, grad)
+
+
+def _run_node(node: Function, grad_output: Any, retain_graph: bool) -> Sequence[Any]:
+    """Call one node's backward: one gradient per input (all None if none arrived)."""
+    if grad_output is None:
+        return (None,) * len(node.parents)
+    for hook in node.hooks:
+        hook(grad_output)
+    grads = node.backward(grad_output)
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    if len(grads) != len(node.parents):
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of "
+                           f"gradients (expected {len(node.parents)}, got {len(grads)})")
+    for hook in hooks.after_backward:
+        hook(node, grad_output, grads)
+    if not retain_graph:  # free the graph's saved arrays as we go
+        node._saved = _FREED
+        node._saved_versions = ()
+    return grads
+
+
+def _count_consumers(targets: Iterable[Any]) -> dict[Function, int]:
+    """For every node reachable from `targets`, how many edges point at it. An explicit
+    stack instead of recursion: a graph 100,000 ops deep works."""
+    consumers: dict[Function, int] = {}
+    stack = [n for n in targets if isinstance(n, Function)]
+    while stack:
+        node = stack.pop()
+        for parent in node.parents:
+            if isinstance(parent, Function):
+                if parent not in consumers:  # first time seen: walk on from it
+                    consumers[parent] = 0
+                    stack.append(parent)
+                consumers[parent] += 1
+    return consumers
+
+
+def _add(pending: dict, target: Any, grad: Any) -> None:
+    """Add `grad` to what a node or leaf has received so far. A tensor used twice sums its
+    gradients; out of place, because the arrays may be shared with other nodes."""
+    previous = pending.get(target)
+    pending[target] = grad if previous is None else previous + grad

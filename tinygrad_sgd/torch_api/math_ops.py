@@ -1,0 +1,329 @@
+"""torch's math functions, part one: operands and dtype promotion, arithmetic, matmul and
+reductions. `x @ a` calls `matmul(x, a)` here, `t.mean()` calls `mean(t)`.
+
+Each function checks its arguments in the user's terms (shapes, dims, dtypes, devices),
+applies torch's dtype rules, and hands the array work to one op of `ops/`, where the math
+and its derivative live. pointwise_ops.py and shape_ops.py hold the rest.
+"""
+from __future__ import annotations
+
+import builtins  # this module defines torch's sum, max, any ...: the builtins by full name
+from typing import Any, NamedTuple
+
+from .. import dtypes
+from ..autograd.engine import Function
+from ..backend import Device
+from ..dtypes import dtype as DType
+from ..dtypes import result_type
+from ..ops.arithmetic import Add, Div, Matmul, Mul, Pow, Reciprocal, Sub
+from ..ops.elementwise import Maximum, Minimum
+from ..ops.reduce import LogSoftmax, Max, Mean, Min, Softmax, Std, Sum, TakeAlongDim, Var
+from ..tensor import Tensor
+from .checks import broadcast_into, broadcast_shapes, dim_index, dim_tuple, python_scalar
+
+__all__ = ["add", "sub", "mul", "div", "pow", "square", "neg", "matmul", "mm", "sum", "mean",
+           "var", "std", "max", "min", "all", "any", "argmax", "argmin", "softmax",
+           "log_softmax"]
+# these are Tensor methods too: t.mean() is mean(t) (tensor.py attaches them)
+METHODS = ("add", "sub", "mul", "div", "pow", "square", "matmul", "sum", "mean", "var", "std",
+           "max", "min", "all", "any", "argmax", "argmin", "softmax", "log_softmax")
+
+
+class MaxMin(NamedTuple):
+    """What max(dim) and min(dim) return, as torch.return_types.max does."""
+    values: Tensor
+    indices: Tensor
+
+
+# ---------------------------------------------------------------------------------------
+# operands: Tensors and Python numbers, promoted as torch promotes
+# ---------------------------------------------------------------------------------------
+def operand(x: Any, device: Device) -> Any:
+    """Tensors and Python numbers pass; an array of the same device is wrapped; an array of
+    another device is refused rather than copied behind the user's back."""
+    if isinstance(x, Tensor) or x.__class__ in (int, float, bool):
+        return x
+    if isinstance(x, device.array_type):
+        return Tensor._make(x, device)
+    module = type(x).__module__.split(".")[0]
+    if module in ("numpy", "cupy", "array_api_strict"):
+        if module == "numpy" and getattr(x, "ndim", None) == 0:
+            return python_scalar(x.item())
+        raise RuntimeError(f"expected a tensor on {device}, got a {module} array: convert it "
+                           f"with tinygrad_sgd.tensor(array, device='{device}') first")
+    if hasattr(x, "is_integer") or hasattr(x, "__index__"):
+        return python_scalar(x)
+    raise TypeError(f"unsupported operand type: {type(x).__name__}")
+
+
+def cast(x: Any, dt: DType) -> Any:
+    """A Tensor converted to dt; a Python number stays a number (the array module then
+    keeps the array's dtype, as torch does for a number)."""
+    if isinstance(x, Tensor):
+        return x if x._dtype is dt else x.to(dt)
+    return int(x) if isinstance(x, bool) and dt is not dtypes.bool_ else x
+
+
+def binary(fn: type[Function], a: Any, b: Any) -> Tensor:
+    """fn(a, b) for a two-input op, after torch's dtype promotion; a or b may be a number."""
+    try:
+        # the common cases, kept fast: float tensors of one dtype, or with a Python number
+        # (whose type is exactly int or float, so not bool), which keeps the tensor's dtype
+        if a.__class__ is Tensor:
+            if b.__class__ is Tensor:
+                if a._dtype is b._dtype and a._dtype.is_floating_point:
+                    return fn.apply(a, b)
+            elif (b.__class__ is float or b.__class__ is int) and a._dtype.is_floating_point:
+                return fn.apply(a, b)
+        elif (a.__class__ is float or a.__class__ is int) and b.__class__ is Tensor \
+                and b._dtype.is_floating_point and fn is not Pow and fn is not Div:
+            # (2 ** x and 2 / x take the longer way: see _promoted)
+            return fn.apply(a, b)
+        return _promoted(fn, a, b)
+    except ValueError:  # the array module could not broadcast: say so in torch's terms
+        broadcast_shapes(getattr(a, "shape", ()), getattr(b, "shape", ()))
+        raise
+
+
+def _promoted(fn: type[Function], a: Any, b: Any) -> Tensor:
+    device = a._device if isinstance(a, Tensor) else b._device
+    a, b = operand(a, device), operand(b, device)
+    dt = _op_dtype(fn, a, b)
+    if fn is Sub and builtins.any(isinstance(x, Tensor) and x._dtype is dtypes.bool_
+                                  for x in (a, b)):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
+    if fn is Div and not isinstance(a, Tensor) and dt.is_floating_point:
+        # number / x, as torch computes it: x's reciprocal (saved for backward) times it
+        return binary(Mul, Reciprocal.apply(cast(b, dt)), a)
+    if fn is Pow and not dt.is_floating_point and isinstance(b, int) and b < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if fn is Pow and not isinstance(a, Tensor):  # 2 ** x: d/dx needs log(2) as an array
+        a = Tensor._make(device.xp.asarray(a, dtype=device.xp_dtype(dt)), device)
+    return fn.apply(cast(a, dt), cast(b, dt))
+
+
+def _op_dtype(fn: type[Function], a: Any, b: Any) -> DType:
+    """The dtype fn(a, b) computes in: torch's result type, except that true division of
+    integers gives floats."""
+    dt = result_type(a, b)
+    return dtypes.float32 if fn is Div and not dt.is_floating_point else dt
+
+
+def inplace_operand(target: Tensor, fn: type[Function], other: Any) -> Any:
+    """`other` for target += other (or -=, *=, /=): the result keeps the target's dtype and
+    shape, so check that it fits in them, as torch does, before anything changes."""
+    if (other.__class__ is Tensor and other._dtype is target._dtype
+            and other._device is target._device and other.shape == target.shape):
+        return other  # the SGD step, p -= lr * p.grad: nothing to convert or check
+    other = operand(other, target._device)
+    if isinstance(other, Tensor) and other._device is not target._device:
+        raise RuntimeError(f"expected all tensors to be on the same device, but found at "
+                           f"least two devices, {target._device} and {other._device}")
+    dt = _op_dtype(fn, target, other)
+    if dt.category > target._dtype.category:
+        raise RuntimeError(f"result type {dt._torch_name} can't be cast to the desired "
+                           f"output type {target._dtype._torch_name}")
+    if isinstance(other, Tensor):
+        broadcast_into(target.shape, other.shape)
+    return cast(other, target._dtype)
+
+
+def _floating(t: Tensor) -> Tensor:
+    """exp, log, ... of an integer tensor compute in the default float dtype (as torch)."""
+    return t if t._dtype.is_floating_point else t.to(dtypes.float32)
+
+
+# ---------------------------------------------------------------------------------------
+# arithmetic and matrix products
+# ---------------------------------------------------------------------------------------
+def add(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    """input + alpha·other."""
+    return binary(Add, input, other if alpha == 1 else other * alpha)
+
+
+def sub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+    """input - alpha·other."""
+    return binary(Sub, input, other if alpha == 1 else other * alpha)
+
+
+def mul(input: Tensor, other: Any) -> Tensor:
+    return binary(Mul, input, other)
+
+
+def div(input: Tensor, other: Any) -> Tensor:
+    return binary(Div, input, other)
+
+
+def pow(input: Any, exponent: Any) -> Tensor:
+    return binary(Pow, input, exponent)
+
+
+def square(input: Tensor) -> Tensor:
+    return binary(Pow, input, 2)
+
+
+def neg(input: Tensor) -> Tensor:
+    return -input
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """input @ other with torch.matmul's rules for 1-D, 2-D and batched operands."""
+    a, b = input, operand(other, input._device)
+    if not isinstance(b, Tensor):
+        raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(b).__name__}")
+    sa, sb = a._data.shape, b._data.shape
+    if not sa or not sb:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                           f"{len(sa)}D and {len(sb)}D")
+    if a._dtype is not b._dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{a._dtype._torch_name.lower()} != {b._dtype._torch_name.lower()}")
+    if sa[-1] != (sb[0] if len(sb) == 1 else sb[-2]):
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
+                           f"({'x'.join(map(str, sa))} and {'x'.join(map(str, sb))})")
+    if len(sa) > 2 or len(sb) > 2:
+        broadcast_shapes(sa[:-2], sb[:-2])  # batch dims must broadcast
+    return Matmul.apply(a, b)
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"mm(): both arguments must be 2-D, got {input.ndim}-D and "
+                           f"{mat2.ndim}-D")
+    return matmul(input, mat2)
+
+
+# ---------------------------------------------------------------------------------------
+# reductions
+# ---------------------------------------------------------------------------------------
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None, *,
+        axis: Any = None) -> Tensor:
+    """The sum of the elements (along `dim`, or `axis` as numpy names it)."""
+    dim = dim if axis is None else axis
+    x = input.to(dtype) if dtype is not None else input
+    if not x._dtype.is_floating_point and x._dtype is not dtypes.int64:
+        x = x.to(dtypes.int64)  # torch sums bool and int32 into int64
+    return Sum.apply(x, dim=dim_tuple(dim, input.ndim), keepdim=keepdim)
+
+
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None, *,
+         axis: Any = None) -> Tensor:
+    """The mean of the elements (along `dim`): the lesson's mse is ((y_hat - y) ** 2).mean()."""
+    x = input.to(dtype) if dtype is not None else input
+    if not x._dtype.is_floating_point:
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either "
+                           f"a floating point or complex dtype. Got: {x._dtype._torch_name}")
+    if dim is None and axis is None:  # the mean of every element
+        return Mean.apply(x, dim=None, keepdim=keepdim)
+    return Mean.apply(x, dim=dim_tuple(dim if axis is None else axis, x.ndim), keepdim=keepdim)
+
+
+def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+        correction: Any = None, axis: Any = None) -> Tensor:
+    """Variance, with Bessel's correction (divide by N - 1) unless correction=0."""
+    return _moment(Var, input, dim if axis is None else axis, unbiased, keepdim, correction)
+
+
+def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+        correction: Any = None, axis: Any = None) -> Tensor:
+    """Standard deviation, the square root of var() (Bessel's correction by default)."""
+    return _moment(Std, input, dim if axis is None else axis, unbiased, keepdim, correction)
+
+
+def _moment(fn: type[Function], t: Tensor, dim: Any, unbiased: Any, keepdim: bool,
+            correction: Any) -> Tensor:
+    if isinstance(dim, bool):  # var(True): the old positional `unbiased`
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    if not t._dtype.is_floating_point:
+        raise RuntimeError(f"{fn.__name__.lower()}(): input dtype should be floating point, "
+                           f"got {t._dtype._torch_name}")
+    return fn.apply(t, dim=dim_tuple(dim, t.ndim), correction=correction, keepdim=keepdim)
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
+    """The largest element, or (values, indices) along `dim`; max(a, b) is maximum(a, b)."""
+    if isinstance(dim, Tensor):
+        return binary(Maximum, input, dim)
+    return _extreme(input, Max, "argmax", dim if axis is None else axis, keepdim)
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
+    """The smallest element, or (values, indices) along `dim`; min(a, b) is minimum(a, b)."""
+    if isinstance(dim, Tensor):
+        return binary(Minimum, input, dim)
+    return _extreme(input, Min, "argmin", dim if axis is None else axis, keepdim)
+
+
+def _extreme(t: Tensor, full: type[Function], arg: str, dim: Any, keepdim: bool) -> Any:
+    """max/min of everything (a tie shares the gradient), or (values, indices) along dim
+    (the gradient goes to the index returned)."""
+    if t.numel() == 0:
+        raise RuntimeError(f"{full.__name__.lower()}(): Expected reduction dim to be "
+                           "specified for input.numel() == 0. Specify the reduction dim "
+                           "with the 'dim' argument.")
+    if dim is None:
+        return full.apply(t)
+    d = dim_index(dim, t.ndim)
+    if t.ndim == 0:
+        return MaxMin(t.clone(), Tensor._make(t._device.xp.zeros((), dtype=t._device.xp.int64),
+                                              t._device))
+    index = _arg_reduce(t, arg, d, keepdim=True)
+    values = TakeAlongDim.apply(t, index, dim=d, keepdim=keepdim)
+    return MaxMin(values, index if keepdim else index.squeeze(d))
+
+
+def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """True where every element (along dim) is nonzero; outside the graph."""
+    return _logical_reduce(input, "all", dim, keepdim)
+
+
+def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """True where some element (along dim) is nonzero; outside the graph."""
+    return _logical_reduce(input, "any", dim, keepdim)
+
+
+def _logical_reduce(t: Tensor, name: str, dim: Any, keepdim: bool) -> Tensor:
+    xp = t._device.xp
+    data = t._data if t._dtype is dtypes.bool_ else t._data != 0
+    out = getattr(xp, name)(data, axis=dim_tuple(dim, t.ndim), keepdims=keepdim)
+    return Tensor._make(xp.asarray(out), t._device)
+
+
+def argmax(input: Tensor, dim: Any = None, keepdim: bool = False, *,
+           axis: Any = None) -> Tensor:
+    """The index of the largest element (of the flattened tensor when dim is None)."""
+    return _arg_reduce(input, "argmax", dim if axis is None else axis, keepdim)
+
+
+def argmin(input: Tensor, dim: Any = None, keepdim: bool = False, *,
+           axis: Any = None) -> Tensor:
+    """The index of the smallest element (of the flattened tensor when dim is None)."""
+    return _arg_reduce(input, "argmin", dim if axis is None else axis, keepdim)
+
+
+def _arg_reduce(t: Tensor, name: str, dim: Any, keepdim: bool) -> Tensor:
+    xp = t._device.xp
+    data = t._data if t._dtype is not dtypes.bool_ else xp.astype(t._data, xp.int64)
+    if dim is None:
+        out = getattr(xp, name)(xp.reshape(data, (-1,)))
+        return Tensor._make(xp.asarray(out), t._device).reshape(
+            (1,) * t.ndim if keepdim else ())
+    d = dim_index(dim, t.ndim)
+    out = getattr(xp, name)(data, axis=d, keepdims=keepdim) if t.ndim else xp.asarray(0)
+    return Tensor._make(xp.asarray(out, dtype=xp.int64), t._device)
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:
+    """e^x / Σ e^x along dim: each slice becomes probabilities."""
+    return Softmax.apply(_floating(input), dim=dim_index(dim, input.ndim))
+
+
+def log_softmax(input: Tensor, dim: int) -> Tensor:
+    """log(softmax(x)) along dim, computed without overflow."""
+    return LogSoftmax.apply(_floating(input), dim=dim_index(dim, input.ndim))
+
+

@@ -1,0 +1,188 @@
+"""torch's math functions, part two: elementwise functions (exp, relu, clamp, where, ...),
+comparisons, and small helpers. Argument checks and dtype rules here, the math in ops/.
+"""
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+from .. import dtypes
+from ..dtypes import result_type
+from ..ops.elementwise import (Abs, Clamp, Exp, Log, Maximum, Minimum, Relu, Sigmoid, Sqrt,
+                               Tanh, Where)
+from ..tensor import Tensor
+from .checks import broadcast_shapes, python_scalar
+from .math_ops import _floating, binary, cast, operand
+
+__all__ = ["exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "clamp", "clip", "maximum",
+           "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge", "bitwise_and", "bitwise_or",
+           "bitwise_xor", "clone", "detach", "numel", "is_tensor", "allclose", "equal"]
+# these are Tensor methods too: t.exp() is exp(t) (tensor.py attaches them)
+METHODS = ("exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "clamp", "clip", "maximum",
+           "minimum", "eq", "ne", "lt", "le", "gt", "ge", "bitwise_and", "bitwise_or",
+           "bitwise_xor")
+
+
+# ---------------------------------------------------------------------------------------
+# elementwise functions
+# ---------------------------------------------------------------------------------------
+def exp(input: Tensor) -> Tensor:
+    return Exp.apply(_floating(input))
+
+
+def log(input: Tensor) -> Tensor:
+    return Log.apply(_floating(input))
+
+
+def sqrt(input: Tensor) -> Tensor:
+    return Sqrt.apply(_floating(input))
+
+
+def abs(input: Tensor) -> Tensor:
+    return Abs.apply(input)
+
+
+def relu(input: Tensor) -> Tensor:
+    return Relu.apply(input)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return Sigmoid.apply(_floating(input))
+
+
+def tanh(input: Tensor) -> Tensor:
+    return Tanh.apply(_floating(input))
+
+
+def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """Values below min become min, above max become max (bounds: numbers or tensors)."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        # tensor bounds, elementwise: a bound's gradient is where it won, as in torch
+        out = input if min is None else where(input < min, min, input)
+        return out if max is None else where(out > max, max, out)
+    dt = result_type(input, *(b for b in (min, max) if b is not None))
+    return Clamp.apply(input.to(dt), low=python_scalar(min), high=python_scalar(max))
+
+
+clip = clamp
+
+
+def maximum(input: Tensor, other: Tensor) -> Tensor:
+    return binary(Maximum, input, operand(other, input._device))
+
+
+def minimum(input: Tensor, other: Tensor) -> Tensor:
+    return binary(Minimum, input, operand(other, input._device))
+
+
+def where(condition: Tensor, input: Any, other: Any) -> Tensor:
+    """input where condition is True, else other (either may be a Python number)."""
+    if not isinstance(condition, Tensor) or condition._dtype is not dtypes.bool_:
+        raise RuntimeError("where expected condition to be a boolean tensor, but got "
+                           f"{getattr(condition, 'dtype', type(condition).__name__)}")
+    device = condition._device
+    a, b = operand(input, device), operand(other, device)
+    broadcast_shapes(*(getattr(x, "shape", ()) for x in (condition, a, b)))
+    dt = result_type(a, b)
+    return Where.apply(condition, cast(a, dt), cast(b, dt))
+
+
+
+def compare(op: Any, a: Tensor, b: Any, logical: bool = False) -> Any:
+    """a == b, a < b, a & b ...: a tensor outside the graph (bool, or int for & | ^ of
+    ints)."""
+    try:
+        b = operand(b, a._device)
+    except TypeError:
+        return NotImplemented
+    if isinstance(b, Tensor) and b._device is not a._device:
+        raise RuntimeError(f"expected all tensors to be on the same device, but found at "
+                           f"least two devices, {a._device} and {b._device}")
+    dt = result_type(a, b)
+    if logical and dt.is_floating_point:
+        raise TypeError("& | ^ need bool or integer tensors, got floating point")
+    a, b = cast(a, dt), cast(b, dt)
+    try:
+        result = op(a._data, b._data if isinstance(b, Tensor) else b)
+    except ValueError:
+        broadcast_shapes(a.shape, getattr(b, "shape", ()))
+        raise
+    return Tensor._make(result, a._device)
+
+
+# ---------------------------------------------------------------------------------------
+# comparisons (bool tensors, outside the graph) and small helpers
+# ---------------------------------------------------------------------------------------
+def eq(input: Tensor, other: Any) -> Tensor:
+    return compare(operator.eq, input, other)
+
+
+def ne(input: Tensor, other: Any) -> Tensor:
+    return compare(operator.ne, input, other)
+
+
+def lt(input: Tensor, other: Any) -> Tensor:
+    return compare(operator.lt, input, other)
+
+
+def le(input: Tensor, other: Any) -> Tensor:
+    return compare(operator.le, input, other)
+
+
+def gt(input: Tensor, other: Any) -> Tensor:
+    return compare(operator.gt, input, other)
+
+
+def ge(input: Tensor, other: Any) -> Tensor:
+    return compare(operator.ge, input, other)
+
+
+def bitwise_and(input: Tensor, other: Any) -> Tensor:
+    """input & other: logical for bool tensors, bitwise for integers."""
+    return compare(operator.and_, input, other, logical=True)
+
+
+def bitwise_or(input: Tensor, other: Any) -> Tensor:
+    """input | other: logical for bool tensors, bitwise for integers."""
+    return compare(operator.or_, input, other, logical=True)
+
+
+def bitwise_xor(input: Tensor, other: Any) -> Tensor:
+    """input ^ other: logical for bool tensors, bitwise for integers."""
+    return compare(operator.xor, input, other, logical=True)
+
+
+def clone(input: Tensor) -> Tensor:
+    return input.clone()
+
+
+def detach(input: Tensor) -> Tensor:
+    return input.detach()
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
+             equal_nan: bool = False) -> bool:
+    """True when |input - other| <= atol + rtol·|other| everywhere (values only)."""
+    a, b = input.detach(), other.detach()
+    dt = result_type(a, b)
+    a, b = a.to(dt if dt.is_floating_point else dtypes.float64), b.to(
+        dt if dt.is_floating_point else dtypes.float64)
+    close = (a - b).abs() <= atol + rtol * b.abs()
+    if equal_nan:
+        close = close | ((a != a) & (b != b))
+    return bool(close.all())
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True when both have the same shape and the same values."""
+    return input.shape == other.shape and bool((input == other).all())
