@@ -9,14 +9,11 @@ with 3 items at each edge.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np  # printing reads values on the host
 
 from . import dtypes
-
-if TYPE_CHECKING:
-    from .tensor import Tensor
 
 PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = 4, 1000, 3, 80
 
@@ -83,7 +80,7 @@ def _body(values: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> 
     return "[" + ("," + "\n" * (values.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
 
 
-def tensor_repr(t: "Tensor", prefix: str = "tensor(") -> str:
+def tensor_repr(t: Any, prefix: str = "tensor(") -> str:
     values = t.device.to_numpy(t._data)
     indent = len(prefix)
     summarize = values.size > THRESHOLD

@@ -59,15 +59,17 @@ class Tensor:
             setattr(self, slot, getattr(made, slot))
 
     @staticmethod
-    def _make(array: Any, device: Device, dtype: DType | None = None) -> "Tensor":
-        """Wrap an array of `device` (internal: no checks, no copy) as a leaf; `dtype`,
-        when given, must be the array's."""
+    def _make(array: Any, device: Device, dtype: DType | None = None,
+              node: Any = None) -> "Tensor":
+        """Wrap an array of `device` (internal: no checks, no copy); `dtype`, when given,
+        must be the array's; `node` is the op that computed it (None: a leaf)."""
         t = object.__new__(Tensor)
         t._data = array
         t._device = device
         t._dtype = dtype if dtype is not None else device.dtype_of(array)
-        t._requires_grad = False
-        t._grad = t._grad_fn = None
+        t._requires_grad = node is not None
+        t._grad_fn = node
+        t._grad = None
         t._base = t._view = None  # set for views: the base tensor, and how to find the view
         t._version = [0]  # a list, so that views sharing it share the count
         return t
@@ -77,12 +79,9 @@ class Tensor:
         """A new tensor for an op's result; `node` made it (None: outside the graph)."""
         if array.__class__ is not device.array_type:  # numpy returns scalars for 0-d results
             array = device.xp.asarray(array)
-        same = array.dtype is self._data.dtype  # most ops keep their input's dtype
-        t = Tensor._make(array, device, self._dtype if same else None)
-        if node is not None:
-            t._grad_fn = node
-            t._requires_grad = True
-        return t
+        if array.dtype is self._data.dtype:  # most ops keep their input's dtype
+            return Tensor._make(array, device, self._dtype, node)
+        return Tensor._make(array, device, None, node)
 
     def _became_view(self, source: "Tensor", op: type, options: dict) -> None:
         inplace.track_view(self, source, op, options)

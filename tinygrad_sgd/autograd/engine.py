@@ -51,6 +51,17 @@ hooks = _Hooks()
 _FREED = object()  # what a node's saved arrays become once its backward has run
 
 
+class _NoGrads(dict):
+    """_NO_GRADS[n] is (False,) * n, made once per n: most ops run outside the graph."""
+
+    def __missing__(self, n: int) -> tuple:
+        self[n] = (False,) * n
+        return self[n]
+
+
+_NO_GRADS = _NoGrads()
+
+
 class Function:
     """Base class of every differentiable op, and one node of the graph.
 
@@ -109,11 +120,13 @@ class Function:
         input requires grad, record it as a node of the graph."""
         ctx = cls()
         arrays = []
+        shapes = []
         parents = []  # per input: the node or leaf its gradient goes to, or None
         first = None  # the first tensor: the result lives on its device
         for x in inputs:
             if isinstance(x, (int, float)):  # a Python number: a constant
                 arrays.append(x)
+                shapes.append(())
                 parents.append(None)
                 continue
             if first is None:
@@ -124,18 +137,21 @@ class Function:
                     f"found at least two devices, {first._device} and {x._device}. Move "
                     "them with .to(device) first.")
             arrays.append(x._data)
+            shapes.append(x._data.shape)
             parents.append((x.grad_fn or x) if x.requires_grad else None)
-        record = grad_mode.state.enabled and any(p is not None for p in parents)
-        ctx.xp, ctx.device = first._device.xp, first._device
-        ctx.needs_input_grad = tuple(record and p is not None for p in parents)
+        needs = [p is not None for p in parents]  # which inputs backward must differentiate
+        record = grad_mode.state.enabled and True in needs
+        ctx.needs_input_grad = tuple(needs) if record else _NO_GRADS[len(needs)]
+        ctx.xp = first._device.xp
+        ctx.device = first._device
         out = ctx.forward(*arrays, **options)
         device = options["device"] if cls.changes_device else first._device
         result = first._output(out, device, ctx if record else None)
         if cls.is_view:
             result._became_view(inputs[0], cls, options)
         if record:
-            ctx.parents = tuple(parents)
-            ctx.input_shapes = tuple(getattr(a, "shape", ()) for a in arrays)
+            ctx.parents = parents
+            ctx.input_shapes = shapes
             if ctx._saved:
                 ctx._saved_versions = _versions_of_saved(ctx._saved, inputs, result)
             for hook in hooks.on_record:
