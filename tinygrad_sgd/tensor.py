@@ -142,7 +142,7 @@ class Tensor:
     def requires_grad(self) -> bool:
         """Whether backward() computes a gradient for this tensor (and what it feeds)."""
         if self._view is not None:  # a view: its base may have changed in place since
-            inplace.refresh_view(self)
+            inplace.refresh_view(self, history=False)
         return self._requires_grad
 
     @requires_grad.setter
