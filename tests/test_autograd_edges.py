@@ -417,3 +417,216 @@ def test_inplace_change_of_a_saved_output_raises() -> None:
         y[0] = 2.
         y.sum().backward()
     assert same_in_both(through_a_view) is RuntimeError
+
+
+# ---------------------------------------------------------------------------------------
+# group 7: extending autograd the torch way (tg.autograd.Function)
+# ---------------------------------------------------------------------------------------
+def make_cube(lib):
+    """torch's tutorial example, the same source for both libraries."""
+    class Cube(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 3 * grad * x * x
+    return Cube
+
+
+def make_scaled_pair(lib, log=None):
+    """Two Tensor inputs and a number in, two outputs out: (k·a·b, a + b); backward
+    returns None for the number and for b when it needs no gradient."""
+    class ScaledPair(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, k, b):
+            ctx.save_for_backward(a, b)
+            ctx.k = k
+            if log is not None:
+                log.append(("forward", lib.is_grad_enabled(), ctx.needs_input_grad))
+            return k * a * b, a + b
+
+        @staticmethod
+        def backward(ctx, grad_p, grad_q):
+            a, b = ctx.saved_tensors
+            if log is not None:
+                log.append(("backward", lib.is_grad_enabled(), ctx.needs_input_grad))
+            grad_a = grad_p * ctx.k * b + grad_q
+            grad_b = grad_p * ctx.k * a + grad_q if ctx.needs_input_grad[2] else None
+            return grad_a, None, grad_b
+    return ScaledPair
+
+
+def test_custom_function_cube_matches_torch(device: str) -> None:
+    data = np.array([[1., -2., 3.], [0.5, 0., -1.5]])
+    weights = np.arange(6.).reshape(2, 3)
+    results = []
+    for lib, dev in ((tg, device), (torch, "cpu")):
+        x = lib.tensor(data, requires_grad=True, device=dev)
+        y = make_cube(lib).apply(x)
+        (y * lib.tensor(weights, device=dev)).sum().backward()
+        results.append((to_numpy(y) if lib is tg else y.detach().numpy(),
+                        to_numpy(x.grad) if lib is tg else x.grad.numpy(),
+                        type(y.grad_fn).__name__, y.requires_grad, y.is_leaf))
+    ours, theirs = results
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-12)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)
+    assert ours[2:] == theirs[2:] == ("CubeBackward", True, False)
+
+
+@pytest.mark.parametrize("b_requires_grad", [False, True])
+def test_custom_function_two_inputs_two_outputs_matches_torch(b_requires_grad: bool) -> None:
+    results = []
+    for lib in LIBS:
+        log = []
+        a = lib.tensor([1., 2., -3.], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([3., -4., 0.5], dtype=lib.float64, requires_grad=b_requires_grad)
+        p, q = make_scaled_pair(lib, log).apply(a, 2.5, b)
+        (p * lib.tensor([1., 2., 3.], dtype=lib.float64) + q * q).sum().backward()
+        results.append((p.tolist(), q.tolist(), a.grad.tolist(),
+                        None if b.grad is None else b.grad.tolist(), log,
+                        p.requires_grad, q.requires_grad))
+    assert results[0] == results[1]
+    assert results[0][4][0] == ("forward", False, (True, False, b_requires_grad))
+
+
+def test_custom_function_one_output_used() -> None:
+    """A gradient reaches one output only: the other's is zeros, as torch materializes."""
+    results = []
+    for lib in LIBS:
+        a = lib.tensor([1., 2.], requires_grad=True)
+        b = lib.tensor([3., 4.], requires_grad=True)
+        p, q = make_scaled_pair(lib).apply(a, 2.0, b)
+        q.sum().backward()
+        results.append((a.grad.tolist(), b.grad.tolist()))
+    assert results[0] == results[1] == ([1., 1.], [1., 1.])
+
+
+def test_custom_function_gradcheck() -> None:
+    x = tg.tensor([[0.3, -1.2], [2.0, 0.7]], dtype=tg.float64, requires_grad=True)
+    b = tg.tensor([[1.5, -0.4], [0.2, 3.0]], dtype=tg.float64, requires_grad=True)
+    assert tg.autograd.gradcheck(make_cube(tg).apply, (x,))
+    assert tg.autograd.gradcheck(lambda a, c: make_scaled_pair(tg).apply(a, 1.5, c), (x, b))
+
+    class WrongCube(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2 * grad * x * x
+    with pytest.raises(RuntimeError, match="Jacobian mismatch"):
+        tg.autograd.gradcheck(WrongCube.apply, (x,))
+
+
+def test_custom_function_saved_tensors_are_checked() -> None:
+    """In-place changes to a saved input or output, and a second backward, raise as torch."""
+    def input_changed(lib):
+        x = lib.tensor([1., 2.], requires_grad=True)
+        h = x * 1
+        y = make_cube(lib).apply(h)
+        h.mul_(2)
+        y.sum().backward()
+
+    def output_changed(lib):
+        class Exp(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                out = x.exp()
+                ctx.save_for_backward(out)
+                return out
+
+            @staticmethod
+            def backward(ctx, grad):
+                (out,) = ctx.saved_tensors
+                return grad * out
+        x = lib.tensor([1., 2.], requires_grad=True)
+        y = Exp.apply(x)
+        y += 1
+        y.sum().backward()
+
+    def twice(lib, retain):
+        x = lib.tensor([1., 2.], requires_grad=True)
+        y = make_cube(lib).apply(x)
+        y.sum().backward(retain_graph=retain)
+        y.sum().backward()
+        return x.grad.tolist()
+
+    assert same_in_both(input_changed) is RuntimeError
+    assert same_in_both(output_changed) is RuntimeError
+    assert same_in_both(lambda lib: twice(lib, False)) is RuntimeError
+    assert same_in_both(lambda lib: twice(lib, True)) == [6., 24.]
+
+
+def test_custom_function_outside_the_graph() -> None:
+    """Under no_grad, or with no input requiring grad, nothing is recorded."""
+    def run(lib):
+        x = lib.tensor([1., 2.], requires_grad=True)
+        with lib.no_grad():
+            y = make_cube(lib).apply(x)
+        z = make_cube(lib).apply(lib.tensor([1., 2.]))
+        return y.tolist(), y.requires_grad, y.grad_fn is None, z.requires_grad
+    assert same_in_both(run) == ([1., 8.], False, True, False)
+
+
+def test_custom_function_integer_output_has_no_gradient() -> None:
+    def run(lib):
+        class MaxWithIndex(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                i = x.argmax()
+                ctx.save_for_backward(x, i)
+                return x[i], i
+
+            @staticmethod
+            def backward(ctx, grad, grad_i):
+                x, i = ctx.saved_tensors
+                g = lib.zeros_like(x)
+                g[i] = grad
+                return g
+        x = lib.tensor([1., 5., 2.], requires_grad=True)
+        m, i = MaxWithIndex.apply(x)
+        (m * 2).backward()
+        return m.item(), i.item(), m.requires_grad, i.requires_grad, x.grad.tolist()
+    assert same_in_both(run) == (5., 1, True, False, [0., 2., 0.])
+
+
+def test_custom_function_backward_mistakes_raise_as_torch() -> None:
+    def returning(lib, make_grads):
+        class Op(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, y):
+                return x * y
+
+            @staticmethod
+            def backward(ctx, grad):
+                return make_grads(lib, grad)
+        x = lib.ones(3, requires_grad=True)
+        Op.apply(x, lib.ones(3)).sum().backward()
+        return x.grad.tolist()
+
+    too_few = lambda lib, g: g  # noqa: E731
+    too_many = lambda lib, g: (g, g, g)  # noqa: E731
+    extra_none = lambda lib, g: (g, None, None)  # noqa: E731
+    wrong_shape = lambda lib, g: (lib.ones(4), None)  # noqa: E731
+    broadcast = lambda lib, g: (lib.ones(2, 3), None)  # noqa: E731
+    assert same_in_both(lambda lib: returning(lib, too_few)) is RuntimeError
+    assert same_in_both(lambda lib: returning(lib, too_many)) is RuntimeError
+    assert same_in_both(lambda lib: returning(lib, extra_none)) == [1., 1., 1.]
+    assert same_in_both(lambda lib: returning(lib, wrong_shape)) is RuntimeError
+    assert same_in_both(lambda lib: returning(lib, broadcast)) == [2., 2., 2.]
+
+
+def test_array_level_op_base_stays_in_the_engine() -> None:
+    from tinygrad_sgd.autograd import engine
+    from tinygrad_sgd.ops.arithmetic import Mul
+    assert tg.autograd.Function is not engine.Function
+    assert issubclass(Mul, engine.Function)
+    x = tg.tensor([1., 2.], requires_grad=True)
+    assert type((x * x).grad_fn).__name__ == "Mul"
