@@ -21,6 +21,10 @@ __all__ = ["exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "clamp", "cli
 METHODS = ("exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "clamp", "clip", "maximum",
            "minimum", "eq", "ne", "lt", "le", "gt", "ge", "bitwise_and", "bitwise_or",
            "bitwise_xor")
+OPERATORS = {"__abs__": "abs", "__eq__": "eq", "__ne__": "ne", "__lt__": "lt", "__le__": "le",
+             "__gt__": "gt", "__ge__": "ge", "__and__": "bitwise_and", "__or__": "bitwise_or",
+             "__xor__": "bitwise_xor", "__rand__": "bitwise_and", "__ror__": "bitwise_or",
+             "__rxor__": "bitwise_xor"}
 
 
 # ---------------------------------------------------------------------------------------

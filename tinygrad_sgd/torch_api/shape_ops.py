@@ -16,6 +16,7 @@ __all__ = ["view", "reshape", "flatten", "permute", "transpose", "t", "squeeze",
 # these are Tensor methods too: t.view(2, 3) is view(t, 2, 3) (tensor.py attaches them)
 METHODS = ("view", "reshape", "flatten", "permute", "transpose", "t", "squeeze", "unsqueeze",
            "expand")
+OPERATORS: dict[str, str] = {}
 
 
 # ---------------------------------------------------------------------------------------
