@@ -18,7 +18,7 @@ np.seterr(divide="ignore", invalid="ignore", over="ignore", under="ignore")
 
 def numpy_random(dev: Any, kind: str, shape: tuple[int, ...], d: dtype, *args: Any) -> Any:
     """Draw on the host with numpy's Generator; devices without their own RNG copy over."""
-    rng, np_dtype = dev._rng, np.dtype(d.name)
+    rng, np_dtype = dev.generator(), np.dtype(d.name)
     if kind == "uniform":
         low, high = args
         out = rng.random(shape, dtype=np_dtype if d.is_floating_point else np.float64)
