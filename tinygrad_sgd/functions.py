@@ -253,6 +253,10 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
     a, b = operand(input, device), operand(other, device)
     broadcast_shapes(*(getattr(x, "shape", ()) for x in (condition, a, b)))
     dt = result_type(a, b)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        # two Python numbers: the array module would pick float64 for where(c, 1., 0); torch
+        # gives its default dtype, so hand it one number as an array of that dtype
+        a = Tensor._make(device.xp.asarray(a, dtype=device.xp_dtype(dt)), device)
     return Where.apply(condition, cast(a, dt), cast(b, dt))
 
 
