@@ -96,3 +96,62 @@ def test_default_collate_of_python_floats_is_exact_like_torch() -> None:
         "where(c, True, False)", "where(c, ints, .5)", "full", "clamp", "div", "rpow", "arange"])
 def test_python_scalars_take_the_default_dtype(call: Callable) -> None:
     assert_like_torch(call)
+
+
+# ---------------------------------------------------------------------------------------
+# group 4: a numpy copy is a copy
+# ---------------------------------------------------------------------------------------
+# torch's __array__ takes no copy= argument: numpy warns about it, then copies by itself
+torch_array_warning = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+
+
+@torch_array_warning
+@pytest.mark.parametrize("make_copy", [
+    lambda t: np.array(t), lambda t: np.array(t, copy=True),
+    lambda t: np.array(t, dtype=np.float32), lambda t: np.array(t, dtype=np.float64)],
+    ids=["np.array", "copy=True", "same dtype", "other dtype"])
+def test_np_array_is_a_copy_as_in_torch(make_copy: Callable) -> None:
+    for lib in (tg, torch):
+        x = lib.tensor([1.0, 2.0, 3.0])
+        a = make_copy(x)
+        a[:] = 100.0
+        assert x.tolist() == [1.0, 2.0, 3.0], lib.__name__
+
+
+@torch_array_warning
+def test_writing_into_np_array_leaves_the_gradients_alone() -> None:
+    """The copy is written after the graph saved x: backward must still see x's values."""
+    grads = []
+    for lib in (tg, torch):
+        w = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        x = lib.tensor([1.0, 2.0, 3.0])
+        loss = (w * x).sum() + (w * w).sum()
+        np.array(x)[:] = 100.0
+        if lib is tg:  # torch refuses np.array of a tensor that requires grad; we allow it
+            np.array(w)[:] = 100.0
+        loss.backward()
+        grads.append(w.grad.tolist())
+    assert grads[0] == grads[1] == [2.0, 0.0, 7.0]
+
+
+@torch_array_warning
+def test_np_asarray_still_shares_cpu_memory_as_in_torch() -> None:
+    for lib in (tg, torch):
+        x = lib.tensor([1.0, 2.0])
+        np.asarray(x)[0] = 5.0
+        assert x.tolist() == [5.0, 2.0], lib.__name__
+    w = tg.tensor([1.0, 2.0], requires_grad=True)  # the lesson plots parameters: values only
+    np.testing.assert_array_equal(np.asarray(w), [1.0, 2.0])
+
+
+@torch_array_warning
+def test_copy_false_refuses_a_copy() -> None:
+    """numpy's protocol: copy=False raises ValueError when a copy is needed (torch raises it
+    too); without one it shares."""
+    for lib in (tg, torch):
+        with pytest.raises(ValueError):
+            np.array(lib.tensor([1.0, 2.0]), dtype=np.float64, copy=False)
+    x = tg.tensor([1.0, 2.0])
+    np.array(x, copy=False)[0] = 7.0
+    assert x.tolist() == [7.0, 2.0]

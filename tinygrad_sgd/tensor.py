@@ -206,12 +206,20 @@ class Tensor:
                             "Use Tensor.cpu() to copy the tensor to host memory first.")
         return self._data
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        """np.asarray(t) and matplotlib read the values (even of a tensor requiring grad)."""
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
+        """np.asarray(t) and matplotlib read the values (even of a tensor requiring grad),
+        sharing the CPU memory; np.array(t) (numpy passes copy=True) is a copy, as in torch.
+        copy=False refuses to copy (ValueError), as numpy's protocol asks."""
         if self._device.type != "cpu":
             raise TypeError(f"can't convert {self._device} device type tensor to numpy. "
                             "Use Tensor.cpu() to copy the tensor to host memory first.")
-        return self._data if dtype is None else self._data.astype(dtype)
+        if copy:  # writing into the copy must not change the tensor or its gradients
+            return self._data.astype(dtype or self._data.dtype, copy=True)
+        out = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        if copy is False and out is not self._data:
+            raise ValueError(f"Unable to avoid copy while creating an array as requested: "
+                             f"the tensor is {self._dtype!r}, not {dtype}")
+        return out
 
     def item(self) -> Scalar:
         if self.numel() != 1:
