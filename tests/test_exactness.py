@@ -2,7 +2,12 @@
 give the same dtype and values, or raise the same exception class."""
 from __future__ import annotations
 
-import math
+import collections
+import io
+import os
+import pickle
+import subprocess
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -10,6 +15,8 @@ import pytest
 import torch
 
 import tinygrad_sgd as tg
+from tinygrad_sgd import backend
+from tinygrad_sgd.tensor import Tensor, rebuild
 
 
 def outcome(call: Callable[[Any], Any], lib: Any) -> Any:
@@ -155,3 +162,127 @@ def test_copy_false_refuses_a_copy() -> None:
     x = tg.tensor([1.0, 2.0])
     np.array(x, copy=False)[0] = 7.0
     assert x.tolist() == [7.0, 2.0]
+
+
+# ---------------------------------------------------------------------------------------
+# group 3: loading a file never runs code from it
+# ---------------------------------------------------------------------------------------
+class RunsCode:
+    """What a crafted checkpoint holds: unpickling it calls `call(*args)`."""
+
+    def __init__(self, call: Callable, *args: Any) -> None:
+        self.call, self.args = call, args
+
+    def __reduce__(self) -> tuple:
+        return self.call, self.args
+
+
+def pickled(obj: Any, protocol: int = pickle.DEFAULT_PROTOCOL) -> bytes:
+    out = io.BytesIO()
+    pickle.dump(obj, out, protocol=protocol)
+    return out.getvalue()
+
+
+def crafted_files(marker: Path) -> dict[str, bytes]:
+    """Pickles that write `marker` (or run a shell command that would) when loaded."""
+    command = f"touch {marker}"
+    return {
+        "os.system": pickled(RunsCode(os.system, command)),
+        "exec": pickled(RunsCode(exec, f"open({str(marker)!r}, 'w').write('ran')")),
+        "eval": pickled(RunsCode(eval, f"open({str(marker)!r}, 'w')")),
+        "subprocess": pickled(RunsCode(subprocess.call, ["touch", str(marker)])),
+        "open": pickled(RunsCode(open, str(marker), "w")),
+        "in a state_dict": pickled({"weight": tg.ones(2), "bias": RunsCode(os.system, command)}),
+        "protocol 0": pickled(RunsCode(os.system, command), protocol=0),
+        "protocol 2": pickled([RunsCode(exec, f"open({str(marker)!r}, 'w')")], protocol=2),
+    }
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # torch: "Detected pickle protocol 4"
+@pytest.mark.parametrize("name", list(crafted_files(Path("m"))))
+def test_load_refuses_a_file_that_would_run_code(name: str, tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    data = crafted_files(marker)[name]
+    with pytest.raises(pickle.UnpicklingError) as theirs:
+        torch.load(io.BytesIO(data))
+    with pytest.raises(pickle.UnpicklingError) as ours:
+        tg.load(io.BytesIO(data))
+    path = tmp_path / "evil.pt"
+    path.write_bytes(data)
+    with pytest.raises(pickle.UnpicklingError):
+        tg.load(path, map_location="cpu", weights_only=True)
+    assert not marker.exists(), "loading ran code from the file"
+    message = str(ours.value)
+    assert "Weights only load failed" in message and "weights_only=False" in message
+    assert "Unsupported global: GLOBAL" in message and "Weights only" in str(theirs.value)
+    refused = {"os.system": "system", "exec": "exec", "eval": "eval", "open": "open",
+               "subprocess": "subprocess"}.get(name)
+    assert refused is None or refused in message
+
+
+def test_weights_only_false_is_the_explicit_opt_in(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    data = pickled({"w": tg.ones(2), "run": RunsCode(exec, f"open({str(marker)!r}, 'w')")})
+    back = tg.load(io.BytesIO(data), weights_only=False)  # trusted: anything loads
+    assert marker.exists() and back["w"].tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("bad", [
+    RunsCode(rebuild, [1.0, 2.0], "cpu", False, Tensor),  # values that are no array
+    RunsCode(rebuild, np.zeros(2), "cpu", False, collections.Counter),  # not a tensor class
+    RunsCode(rebuild, np.zeros(2), "cpu", False, dict),
+    np.array([None, 1], dtype=object),  # an object array is no tensor's
+], ids=["list values", "Counter", "dict", "object array"])
+def test_load_refuses_tensor_records_that_save_never_writes(bad: Any) -> None:
+    with pytest.raises(pickle.UnpicklingError):
+        tg.load(io.BytesIO(pickled({"x": bad})))
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_save_load_round_trips_weights_only(protocol: int) -> None:
+    model = tg.nn.Linear(3, 2)
+    momentum = tg.tensor([[0.5, -1.0, 2.0]] * 2, dtype=tg.float64)
+    checkpoint = {
+        "model": model.state_dict(), "weight": model.weight,
+        "optimizer": {"state": {0: {"momentum_buffer": momentum}},
+                      "param_groups": [{"lr": 0.1, "momentum": 0.9, "nesterov": False,
+                                        "weight_decay": 0, "dampening": 0.0,
+                                        "params": [0, 1], "foreach": None}]},
+        "tensors": [tg.tensor([1, 2]), tg.tensor([True]), tg.tensor(2**62 + 1),
+                    tg.tensor(0.1, dtype=tg.float64), tg.tensor([1.0], requires_grad=True),
+                    tg.ones(2, dtype=tg.int32)],
+        "misc": (1, 2.5, 1 + 2j, "text", b"bytes", bytearray(b"ba"), None, True,
+                 {1, 2}, frozenset({3}), tg.float64),
+    }
+    back = tg.load(io.BytesIO(pickled(checkpoint, protocol)))
+    assert back["misc"] == checkpoint["misc"] and back["misc"][-1] is tg.float64
+    assert back["optimizer"]["param_groups"] == checkpoint["optimizer"]["param_groups"]
+    buf = back["optimizer"]["state"][0]["momentum_buffer"]
+    assert buf.dtype is tg.float64 and buf.tolist() == momentum.tolist()
+    assert type(back["model"]) is type(model.state_dict())
+    for k, v in model.state_dict().items():
+        assert back["model"][k].tolist() == v.tolist() and type(back["model"][k]) is type(v)
+    weight = back["weight"]
+    assert type(weight) is tg.nn.Parameter and weight.requires_grad and weight.is_leaf
+    assert weight.tolist() == model.weight.tolist()
+    for ours, original in zip(back["tensors"], checkpoint["tensors"]):
+        assert (ours.dtype, ours.tolist(), ours.requires_grad) == (
+            original.dtype, original.tolist(), original.requires_grad)
+
+
+def test_map_location_cpu_loads_a_cuda_checkpoint_without_a_gpu(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The device is looked up after map_location applies, so no GPU is asked for."""
+    path = tmp_path / "cuda.pt"
+    weight = tg.nn.Parameter(tg.tensor([[1.0, 2.0]], device="cuda"))
+    tg.save({"weight": weight, "step": tg.tensor(3, device="cuda")}, path)
+    monkeypatch.setattr(backend, "_CUDA", None)  # now 'cuda' is not available
+    monkeypatch.setattr(backend, "_CUDA_ERROR", "no CUDA GPU on this machine (test)")
+    assert not tg.cuda.is_available()
+    for where in ("cpu", tg.device("cpu"), {"cuda": "cpu"}, {"cuda:0": "cpu"}):
+        back = tg.load(path, map_location=where)
+        assert back["weight"].device == "cpu" and back["step"].device == "cpu"
+        assert type(back["weight"]) is tg.nn.Parameter and back["weight"].requires_grad
+        assert back["weight"].tolist() == [[1.0, 2.0]] and back["step"].item() == 3
+    with pytest.raises(RuntimeError, match="map_location='cpu'"):
+        tg.load(path)
