@@ -3,7 +3,9 @@ give the same dtype and values, or raise the same exception class."""
 from __future__ import annotations
 
 import collections
+import inspect
 import io
+import math
 import os
 import pickle
 import subprocess
@@ -15,7 +17,7 @@ import pytest
 import torch
 
 import tinygrad_sgd as tg
-from tinygrad_sgd import backend
+from tinygrad_sgd import backend, functions
 from tinygrad_sgd.tensor import Tensor, rebuild
 
 
@@ -286,3 +288,226 @@ def test_map_location_cpu_loads_a_cuda_checkpoint_without_a_gpu(
         assert back["weight"].tolist() == [[1.0, 2.0]] and back["step"].item() == 3
     with pytest.raises(RuntimeError, match="map_location='cpu'"):
         tg.load(path)
+
+
+# ---------------------------------------------------------------------------------------
+# group 6: bad input gets torch's exception classes
+# ---------------------------------------------------------------------------------------
+def takes_input(name: str) -> bool:
+    return list(inspect.signature(getattr(functions, name)).parameters)[:1] == ["input"]
+
+
+NUMBERS_WELCOME = {"add", "sub", "mul", "div"}  # torch.add(1, 2) is tensor(3)
+TAKES_INPUT = [n for n in functions.__all__ if takes_input(n) and n not in NUMBERS_WELCOME]
+# what each function needs besides `input` (valid for a tensor input)
+MORE_ARGS = {"clamp": lambda lib: (0.0,), "clip": lambda lib: (0.0,),
+             "softmax": lambda lib: (0,), "log_softmax": lambda lib: (0,),
+             "reshape": lambda lib: ((-1,),), "transpose": lambda lib: (0, 0),
+             "permute": lambda lib: ((0,),), "unsqueeze": lambda lib: (0,),
+             "pow": lambda lib: (2,)}
+TENSOR_ARG = {"maximum", "minimum", "matmul", "mm", "allclose", "equal", "eq", "ne", "lt",
+              "le", "gt", "ge"}
+BAD_INPUTS = [-1, 1.0, [1, 2, 3], np.ones(2)]
+
+
+def test_every_top_level_function_taking_input_is_checked() -> None:
+    assert len(TAKES_INPUT) >= 40 and {"abs", "exp", "sum", "matmul"} <= set(TAKES_INPUT)
+
+
+@pytest.mark.parametrize("bad", BAD_INPUTS, ids=["int", "float", "list", "ndarray"])
+@pytest.mark.parametrize("name", TAKES_INPUT)
+def test_a_function_given_no_tensor_raises_torchs_type_error(name: str, bad: Any) -> None:
+    """tg.abs(-1), tg.exp(1.0), tg.sum([1, 2, 3]): torch's TypeError naming the argument,
+    never an AttributeError from inside."""
+    def call(lib: Any) -> Any:
+        more = MORE_ARGS.get(name, lambda lib: ())(lib)
+        if name in TENSOR_ARG:
+            more = (lib.ones(1, 1),)
+        module = functions if lib is tg else lib  # (tg.all and tg.any are not exported)
+        return getattr(module, name)(bad, *more)
+
+    with pytest.raises(TypeError):
+        call(torch)
+    with pytest.raises(TypeError) as ours:
+        call(tg)
+    assert f"{name if name != 'clip' else 'clamp'}(): argument 'input' (position 1) must be " \
+           f"Tensor, not {type(bad).__name__}" in str(ours.value)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.add(1, 2), lambda lib: lib.add(1.5, 2), lambda lib: lib.sub(1, 2.5),
+    lambda lib: lib.mul(True, 2), lambda lib: lib.div(1, 2), lambda lib: lib.add(1, lib.ones(2)),
+    lambda lib: lib.pow(2, lib.tensor([1, 3])), lambda lib: lib.sub(True, False),
+    lambda lib: lib.add([1], 2), lambda lib: lib.mul(lib.ones(2), [1, 2]),
+    lambda lib: lib.pow(2, 3), lambda lib: lib.pow([2], 3),
+    lambda lib: lib.where([True], 1, 0), lambda lib: lib.where(1, lib.ones(1), 0),
+    lambda lib: lib.mm(lib.ones(1, 1), 1), lambda lib: lib.allclose(lib.ones(1), 1),
+    lambda lib: lib.equal(lib.ones(1), [1]),
+    lambda lib: lib.zeros_like(1), lambda lib: lib.ones_like([1.0]),
+    lambda lib: lib.full_like(1, 2), lambda lib: lib.rand_like(1.0),
+    lambda lib: lib.randn_like([1.0]), lambda lib: lib.randint_like(1, 3),
+    lambda lib: lib.empty_like(np.ones(2)),
+    lambda lib: lib.stack(lib.ones(2, 2)), lambda lib: lib.cat(lib.ones(2, 2)),
+], ids=["add(1, 2)", "add(1.5, 2)", "sub(1, 2.5)", "mul(True, 2)", "div(1, 2)", "add(1, t)",
+        "pow(2, t)", "sub(True, False)", "add(list, 2)", "mul(t, list)", "pow(2, 3)",
+        "pow(list, 3)", "where(list)", "where(1)", "mm(t, 1)", "allclose(t, 1)",
+        "equal(t, list)", "zeros_like", "ones_like", "full_like", "rand_like", "randn_like",
+        "randint_like", "empty_like", "stack(tensor)", "cat(tensor)"])
+def test_numbers_and_non_tensors_on_either_side_as_torch(call: Callable) -> None:
+    assert_like_torch(call)
+
+
+def with_history(lib: Any) -> Any:
+    return lib.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1
+
+
+# name, the bad call (same code for both libraries)
+REFUSED = [
+    ("stack([])", lambda lib: lib.stack([])),
+    ("expand(-1, 3) new dim", lambda lib: lib.ones(3).expand(-1, 3)),
+    ("expand(-1, -1, 2) new dim", lambda lib: lib.ones(1, 2).expand(-1, -1, 2)),
+    ("eye(-1)", lambda lib: lib.eye(-1)),
+    ("eye(2, -1)", lambda lib: lib.eye(2, -1)),
+    ("arange(0, inf)", lambda lib: lib.arange(0, math.inf)),
+    ("arange(inf)", lambda lib: lib.arange(math.inf)),
+    ("arange(-inf, 0)", lambda lib: lib.arange(-math.inf, 0)),
+    ("arange(0, nan)", lambda lib: lib.arange(0, math.nan)),
+    ("arange(0, 3, nan)", lambda lib: lib.arange(0, 3, math.nan)),
+    ("mT of 1-D", lambda lib: lib.ones(3).mT),
+    ("setitem slice, history", lambda lib: with_history(lib).__setitem__(
+        slice(0, 2), lib.tensor([1.0, 2.0, 3.0]))),
+    ("setitem int, history", lambda lib: with_history(lib).__setitem__(0, lib.ones(2))),
+    ("setitem index, history", lambda lib: with_history(lib).__setitem__(
+        lib.tensor([0, 1]), lib.tensor([1.0, 2.0, 3.0]))),
+    ("setitem mask, history", lambda lib: with_history(lib).__setitem__(
+        lib.tensor([True, False, True]), lib.tensor([1.0, 2.0, 3.0]))),
+    ("int /= int", lambda lib: lib.tensor([4, 2]).__itruediv__(lib.tensor([2, 2]))),
+    ("int div_ int", lambda lib: lib.tensor([4, 2]).div_(lib.tensor([2, 2]))),
+    ("bool /= bool", lambda lib: lib.tensor([True]).__itruediv__(lib.tensor([True]))),
+    ("bool -= bool", lambda lib: lib.tensor([True]).__isub__(lib.tensor([False]))),
+    ("bool sub_ bool", lambda lib: lib.tensor([True, False]).sub_(lib.tensor([True, True]))),
+    ("bool -= True", lambda lib: lib.tensor([True]).__isub__(True)),
+    ("int -= True", lambda lib: lib.tensor([1]).__isub__(True)),
+    ("float -= bool", lambda lib: lib.tensor([1.0]).__isub__(lib.tensor([True]))),
+    ("int - True", lambda lib: lib.tensor([1]) - True),
+    ("True - float", lambda lib: True - lib.tensor([1.0])),
+    ("clamp_() no bounds", lambda lib: lib.tensor([2.0]).clamp_()),
+    ("clamp_ broadcast", lambda lib: lib.tensor([2.0, 5.0]).clamp_(lib.tensor([[1.0], [2.0]]),
+                                                                   lib.tensor([[3.0], [4.0]]))),
+    ("format .2f of 1-D", lambda lib: f"{lib.tensor([1.0, 2.0]):.2f}"),
+    ("format .2f of [1]", lambda lib: f"{lib.tensor([1.5]):.2f}"),
+    ("format >30 of 1-D", lambda lib: format(lib.tensor([1.0, 2.0]), ">30")),
+    ("full 1-D fill", lambda lib: lib.full((2,), lib.tensor([3.0]))),
+    ("transpose 0-d dim 1", lambda lib: lib.ones(()).transpose(0, 1)),
+    ("randint bool high 5", lambda lib: lib.randint(0, 5, (3,), dtype=lib.bool)),
+    ("randint bool low -1", lambda lib: lib.randint(-1, 1, (3,), dtype=lib.bool)),
+    ("randint int32 high 2**40", lambda lib: lib.randint(0, 2**40, (3,), dtype=lib.int32)),
+]
+
+
+@pytest.mark.parametrize("name,bad", REFUSED, ids=[c[0] for c in REFUSED])
+def test_refused_with_torchs_exception_class(name: str, bad: Callable) -> None:
+    with pytest.raises(Exception) as theirs:
+        bad(torch)
+    with pytest.raises(Exception) as ours:
+        bad(tg)
+    assert type(ours.value) is type(theirs.value), (
+        f"torch raised {type(theirs.value).__name__}: {theirs.value}; "
+        f"we raised {type(ours.value).__name__}: {ours.value}")
+
+
+@pytest.mark.parametrize("fn", ["__itruediv__", "__isub__", "div_", "sub_"])
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+def test_refused_in_place_op_changes_nothing(fn: str, dtype: str) -> None:
+    """The same-shape fast path checks first, as the general path does."""
+    target = tg.tensor([4, 2], dtype=getattr(tg, dtype))
+    version = target._version[0]
+    if fn in ("__isub__", "sub_") and dtype == "int64":
+        other: Any = tg.tensor([True, False])
+    else:
+        other = tg.tensor([2, 2], dtype=getattr(tg, dtype))
+    with pytest.raises(RuntimeError):
+        getattr(target, fn)(other)
+    assert target.tolist() == tg.tensor([4, 2], dtype=getattr(tg, dtype)).tolist()
+    assert target._version[0] == version
+
+
+def test_wrong_sized_setitem_with_history_changes_nothing() -> None:
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2
+    fn, version = y.grad_fn, y._version[0]
+    with pytest.raises(RuntimeError, match=r"\(3,\)"):
+        y[0:2] = tg.tensor([1.0, 2.0, 3.0])
+    assert y.tolist() == [2.0, 4.0, 6.0] and y.grad_fn is fn and y._version[0] == version
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+ACCEPTED = [
+    ("full 0-d float", lambda lib: lib.full((2,), lib.tensor(3.0))),
+    ("full 0-d int", lambda lib: lib.full((2,), lib.tensor(3))),
+    ("full 0-d bool", lambda lib: lib.full((2,), lib.tensor(True))),
+    ("full 0-d float64", lambda lib: lib.full((2,), lib.tensor(3.0, dtype=lib.float64))),
+    ("full_like 0-d", lambda lib: lib.full_like(lib.ones(2, dtype=lib.int64), lib.tensor(3))),
+    ("clamp_(tensor(2.), 3.)", lambda lib: lib.tensor([1.0, 2.5, 4.0]).clamp_(
+        lib.tensor(2.0), 3.0)),
+    ("clamp_(min=tensor)", lambda lib: lib.tensor(2.0).clamp_(lib.tensor(3.0))),
+    ("clamp_(max=tensors)", lambda lib: lib.tensor([2.0, 5.0]).clamp_(
+        max=lib.tensor([3.0, 4.0]))),
+    ("clamp_ int by int tensor", lambda lib: lib.tensor([2, 7]).clamp_(lib.tensor(3),
+                                                                       lib.tensor(5))),
+    ("transpose(0, 0) of 0-d", lambda lib: lib.ones(()).transpose(0, 0)),
+    ("transpose(-1, 0) of 0-d", lambda lib: lib.transpose(lib.ones(()), -1, 0)),
+    ("add(1, 2)", lambda lib: lib.add(1, 2)),
+    ("expand(-1) keeps a size", lambda lib: lib.ones(2, 1).expand(3, -1, 2)),
+    ("arange(0., 3, inf)", lambda lib: lib.arange(0.0, 3, math.inf)),
+]
+
+
+@pytest.mark.parametrize("name,call", ACCEPTED, ids=[c[0] for c in ACCEPTED])
+def test_accepted_as_torch_accepts(name: str, call: Callable) -> None:
+    assert_like_torch(call)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64", "bool"])
+def test_randint_takes_any_dtype_as_torch(dtype: str) -> None:
+    high = 2 if dtype == "bool" else 5
+    ours = tg.randint(0, high, (50,), dtype=getattr(tg, dtype))
+    theirs = torch.randint(0, high, (50,), dtype=getattr(torch, dtype))
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    values = np.array(ours.tolist(), dtype=np.float64)
+    assert np.all(values == np.floor(values)) and values.min() >= 0 and values.max() < high
+
+
+def test_clamp_with_tensor_bounds_in_place_has_torchs_gradients() -> None:
+    grads = []
+    for lib in (tg, torch):
+        x = lib.tensor([0.5, 2.0, -1.0, 3.0], requires_grad=True)
+        lo = lib.tensor([0.0, 1.0, 0.0, 0.0], requires_grad=True)
+        hi = lib.tensor([4.0, 4.0, 4.0, 2.5], requires_grad=True)
+        y = x * 2
+        y.clamp_(lo, hi)
+        (y * lib.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+        grads.append([y.tolist(), x.grad.tolist(), lo.grad.tolist(), hi.grad.tolist()])
+    assert grads[0] == grads[1]
+
+
+def test_transpose_of_0d_has_a_gradient_as_in_torch() -> None:
+    grads = []
+    for lib in (tg, torch):
+        x = lib.tensor(3.0, requires_grad=True)
+        (x.transpose(0, 0) * 2).backward()
+        grads.append(x.grad.item())
+    assert grads[0] == grads[1] == 2.0
+
+
+def test_mT_of_0d_warns_and_is_the_identity_as_in_torch() -> None:
+    for lib in (tg, torch):
+        with pytest.warns(UserWarning, match="deprecated on 0-D"):
+            assert lib.tensor(2.0).mT.item() == 2.0
+
+
+def test_format_of_scalars_and_repr_as_in_torch() -> None:
+    for lib in (tg, torch):
+        assert f"{lib.tensor(1.5):.2f}" == "1.50"
+        assert f"{lib.tensor([1.0, 2.0])}" == "tensor([1., 2.])"

@@ -11,7 +11,7 @@ import operator
 from typing import Any, NamedTuple, Sequence
 
 from . import dtypes
-from .backend import Device
+from .backend import CPU, Device
 from .checks import (broadcast_into, broadcast_shapes, dim_index, dim_tuple, infer_shape,
                      python_scalar, shape_arg)
 from .dtypes import dtype as DType
@@ -36,6 +36,14 @@ class MaxMin(NamedTuple):
     """What max(dim) and min(dim) return, as torch.return_types.max does."""
     values: Tensor
     indices: Tensor
+
+
+def expect_tensor(name: str, x: Any, arg: str = "input", position: int = 1) -> None:
+    """torch's TypeError for a non-Tensor argument, naming it: `tg.exp(1.0)` raises
+    "exp(): argument 'input' (position 1) must be Tensor, not float"."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, "
+                        f"not {type(x).__name__}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -92,11 +100,8 @@ def _promoted(fn: type[Function], a: Any, b: Any) -> Tensor:
     device = a._device if isinstance(a, Tensor) else b._device
     a, b = operand(a, device), operand(b, device)
     dt = _op_dtype(fn, a, b)
-    if fn is Sub and builtins.any(isinstance(x, Tensor) and x._dtype is dtypes.bool_
-                                  for x in (a, b)):
-        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
-                           "supported. If you are trying to invert a mask, use the `~` or "
-                           "`logical_not()` operator instead.")
+    if fn is Sub:
+        _refuse_bool_subtraction(a, b)
     if fn is Div and not isinstance(a, Tensor) and dt.is_floating_point:
         # number / x, as torch computes it: x's reciprocal (saved for backward) times it
         return binary(Mul, Reciprocal.apply(cast(b, dt)), a)
@@ -105,6 +110,19 @@ def _promoted(fn: type[Function], a: Any, b: Any) -> Tensor:
     if fn is Pow and not isinstance(a, Tensor):  # 2 ** x: d/dx needs log(2) as an array
         a = Tensor._make(device.xp.asarray(a, dtype=device.xp_dtype(dt)), device)
     return fn.apply(cast(a, dt), cast(b, dt))
+
+
+def _refuse_bool_subtraction(a: Any, b: Any) -> None:
+    """torch refuses `-` with a bool operand: a bool tensor or a Python bool."""
+    bools = [x.__class__ is bool or (isinstance(x, Tensor) and x._dtype is dtypes.bool_)
+             for x in (a, b)]
+    if builtins.all(bools):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if builtins.any(bools):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
 
 
 def _op_dtype(fn: type[Function], a: Any, b: Any) -> DType:
@@ -140,12 +158,15 @@ def inplace_operand(target: Tensor, fn: type[Function], other: Any) -> Any:
     """`other` for target += other (or -=, *=, /=): the result keeps the target's dtype and
     shape, so check that it fits in them, as torch does, before anything changes."""
     if (other.__class__ is Tensor and other._dtype is target._dtype
+            and target._dtype.is_floating_point  # (int /= int must be refused below)
             and other._device is target._device and other.shape == target.shape):
         return other  # the SGD step, p -= lr * p.grad: nothing to convert or check
     other = operand(other, target._device)
     if isinstance(other, Tensor) and other._device is not target._device:
         raise RuntimeError(f"expected all tensors to be on the same device, but found at "
                            f"least two devices, {target._device} and {other._device}")
+    if fn is Sub:
+        _refuse_bool_subtraction(target, other)
     dt = _op_dtype(fn, target, other)
     if dt.category > target._dtype.category:
         raise RuntimeError(f"result type {dt._torch_name} can't be cast to the desired "
@@ -163,66 +184,91 @@ def _floating(t: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------------------
 # arithmetic and elementwise math
 # ---------------------------------------------------------------------------------------
+def _number_input(name: str, input: Any, other: Any) -> Any:
+    """add, sub, mul and div take a Python number on either side, as torch does; with no
+    Tensor on either side, input becomes a 0-d tensor (torch.add(1, 2) is tensor(3))."""
+    if isinstance(input, Tensor) or isinstance(other, Tensor):
+        return input
+    if input.__class__ not in (int, float, bool):
+        expect_tensor(name, input)
+    return Tensor._make(CPU.xp.asarray(input, dtype=CPU.xp_dtype(dtypes.scalar_dtype(input))),
+                        CPU)
+
+
 def add(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """input + alpha·other."""
+    input = _number_input("add", input, other)
     return binary(Add, input, other if alpha == 1 else other * alpha)
 
 
 def sub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """input - alpha·other."""
+    input = _number_input("sub", input, other)
     return binary(Sub, input, other if alpha == 1 else other * alpha)
 
 
 def mul(input: Tensor, other: Any) -> Tensor:
-    return binary(Mul, input, other)
+    return binary(Mul, _number_input("mul", input, other), other)
 
 
 def div(input: Tensor, other: Any) -> Tensor:
-    return binary(Div, input, other)
+    return binary(Div, _number_input("div", input, other), other)
 
 
 def pow(input: Any, exponent: Any) -> Tensor:
+    if not isinstance(exponent, Tensor):  # pow(2, x) takes a number base, pow(2, 3) doesn't
+        expect_tensor("pow", input)
     return binary(Pow, input, exponent)
 
 
 def square(input: Tensor) -> Tensor:
+    expect_tensor("square", input)
     return binary(Pow, input, 2)
 
 
 def neg(input: Tensor) -> Tensor:
+    expect_tensor("neg", input)
     return -input
 
 
 def exp(input: Tensor) -> Tensor:
+    expect_tensor("exp", input)
     return Exp.apply(_floating(input))
 
 
 def log(input: Tensor) -> Tensor:
+    expect_tensor("log", input)
     return Log.apply(_floating(input))
 
 
 def sqrt(input: Tensor) -> Tensor:
+    expect_tensor("sqrt", input)
     return Sqrt.apply(_floating(input))
 
 
 def abs(input: Tensor) -> Tensor:
+    expect_tensor("abs", input)
     return Abs.apply(input)
 
 
 def relu(input: Tensor) -> Tensor:
+    expect_tensor("relu", input)
     return Relu.apply(input)
 
 
 def sigmoid(input: Tensor) -> Tensor:
+    expect_tensor("sigmoid", input)
     return Sigmoid.apply(_floating(input))
 
 
 def tanh(input: Tensor) -> Tensor:
+    expect_tensor("tanh", input)
     return Tanh.apply(_floating(input))
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     """Values below min become min, above max become max (bounds: numbers or tensors)."""
+    expect_tensor("clamp", input)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -237,16 +283,19 @@ clip = clamp
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
+    expect_tensor("maximum", input)
     return binary(Maximum, input, operand(other, input._device))
 
 
 def minimum(input: Tensor, other: Tensor) -> Tensor:
+    expect_tensor("minimum", input)
     return binary(Minimum, input, operand(other, input._device))
 
 
 def where(condition: Tensor, input: Any, other: Any) -> Tensor:
     """input where condition is True, else other (either may be a Python number)."""
-    if not isinstance(condition, Tensor) or condition._dtype is not dtypes.bool_:
+    expect_tensor("where", condition, "condition")
+    if condition._dtype is not dtypes.bool_:
         raise RuntimeError("where expected condition to be a boolean tensor, but got "
                            f"{getattr(condition, 'dtype', type(condition).__name__)}")
     device = condition._device
@@ -262,6 +311,7 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """input @ other with torch.matmul's rules for 1-D, 2-D and batched operands."""
+    expect_tensor("matmul", input)
     a, b = input, operand(other, input._device)
     if not isinstance(b, Tensor):
         raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(b).__name__}")
@@ -281,6 +331,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    expect_tensor("mm", input)
+    expect_tensor("mm", mat2, "mat2", 2)
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm(): both arguments must be 2-D, got {input.ndim}-D and "
                            f"{mat2.ndim}-D")
@@ -291,6 +343,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 # reductions
 # ---------------------------------------------------------------------------------------
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    expect_tensor("sum", input)
     x = input.to(dtype) if dtype is not None else input
     if not x._dtype.is_floating_point and x._dtype is not dtypes.int64:
         x = x.to(dtypes.int64)  # torch sums bool and int32 into int64
@@ -298,6 +351,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None
 
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    expect_tensor("mean", input)
     x = input.to(dtype) if dtype is not None else input
     if not x._dtype.is_floating_point:
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either "
@@ -308,11 +362,13 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = Non
 def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None) -> Tensor:
     """Variance, with Bessel's correction (divide by N - 1) unless correction=0."""
+    expect_tensor("var", input)
     return _moment(Var, input, dim, unbiased, keepdim, correction)
 
 
 def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None) -> Tensor:
+    expect_tensor("std", input)
     return _moment(Std, input, dim, unbiased, keepdim, correction)
 
 
@@ -330,12 +386,14 @@ def _moment(fn: type[Function], t: Tensor, dim: Any, unbiased: Any, keepdim: boo
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
     """The largest element, or (values, indices) along `dim`; max(a, b) is maximum(a, b)."""
+    expect_tensor("max", input)
     if isinstance(dim, Tensor):
         return maximum(input, dim)
     return _extreme(input, Max, "argmax", dim, keepdim)
 
 
 def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    expect_tensor("min", input)
     if isinstance(dim, Tensor):
         return minimum(input, dim)
     return _extreme(input, Min, "argmin", dim, keepdim)
@@ -361,11 +419,13 @@ def _extreme(t: Tensor, full: type[Function], arg: str, dim: Any, keepdim: bool)
 
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """True where every element (along dim) is nonzero; outside the graph."""
+    expect_tensor("all", input)
     return _logical_reduce(input, "all", dim, keepdim)
 
 
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """True where some element (along dim) is nonzero; outside the graph."""
+    expect_tensor("any", input)
     return _logical_reduce(input, "any", dim, keepdim)
 
 
@@ -378,10 +438,12 @@ def _logical_reduce(t: Tensor, name: str, dim: Any, keepdim: bool) -> Tensor:
 
 def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """The index of the largest element (of the flattened tensor when dim is None)."""
+    expect_tensor("argmax", input)
     return _arg_reduce(input, "argmax", dim, keepdim)
 
 
 def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    expect_tensor("argmin", input)
     return _arg_reduce(input, "argmin", dim, keepdim)
 
 
@@ -398,10 +460,12 @@ def _arg_reduce(t: Tensor, name: str, dim: Any, keepdim: bool) -> Tensor:
 
 
 def softmax(input: Tensor, dim: int) -> Tensor:
+    expect_tensor("softmax", input)
     return Softmax.apply(_floating(input), dim=dim_index(dim, input.ndim))
 
 
 def log_softmax(input: Tensor, dim: int) -> Tensor:
+    expect_tensor("log_softmax", input)
     return LogSoftmax.apply(_floating(input), dim=dim_index(dim, input.ndim))
 
 
@@ -415,6 +479,7 @@ _CANNOT_VIEW = (ValueError, AttributeError)
 
 def view(input: Tensor, *shape: Any) -> Tensor:
     """The same storage seen with a new shape; refused when no view can express it."""
+    expect_tensor("view", input)
     new_shape = infer_shape(input.numel(), shape)
     try:
         return View.apply(input, shape=new_shape)
@@ -427,6 +492,7 @@ def view(input: Tensor, *shape: Any) -> Tensor:
 
 def reshape(input: Tensor, *shape: Any) -> Tensor:
     """A view when the storage allows it, else a copy (torch's rule)."""
+    expect_tensor("reshape", input)
     new_shape = infer_shape(input.numel(), shape)
     try:
         return View.apply(input, shape=new_shape)
@@ -435,6 +501,7 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    expect_tensor("flatten", input)
     if input.ndim == 0:
         return reshape(input, 1)
     s, e = dim_index(start_dim, input.ndim), dim_index(end_dim, input.ndim)
@@ -442,6 +509,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
+    expect_tensor("permute", input)
     if not dims:
         raise TypeError('permute() missing 1 required positional arguments: "dims"')
     dims = shape_arg(dims)
@@ -456,13 +524,16 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    expect_tensor("transpose", input)
     order = list(range(input.ndim))
     d0, d1 = dim_index(dim0, input.ndim), dim_index(dim1, input.ndim)
-    order[d0], order[d1] = order[d1], order[d0]
+    if order:  # a 0-d tensor accepts dims 0 and -1, with nothing to swap
+        order[d0], order[d1] = order[d1], order[d0]
     return Permute.apply(input, dims=tuple(order))
 
 
 def t(input: Tensor) -> Tensor:
+    expect_tensor("t", input)
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{input.ndim}D")
@@ -471,18 +542,21 @@ def t(input: Tensor) -> Tensor:
 
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     """Drop axes of size 1 (all of them, or those of `dim` that have size 1)."""
+    expect_tensor("squeeze", input)
     dims = range(input.ndim) if dim is None else dim_tuple(dim, input.ndim) or ()
     return view(input, tuple(n for i, n in enumerate(input.shape)
                              if not (i in dims and n == 1)))
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    expect_tensor("unsqueeze", input)
     d = dim_index(dim, input.ndim + 1)
     return view(input, input.shape[:d] + (1,) + input.shape[d:])
 
 
 def expand(input: Tensor, *shape: Any) -> Tensor:
     """A broadcast view: size-1 axes stretched to `shape` without copying (-1 keeps one)."""
+    expect_tensor("expand", input)
     if not shape:
         raise TypeError('expand() missing 1 required positional arguments: "size"')
     shape = shape_arg(shape)
@@ -499,11 +573,26 @@ def expand(input: Tensor, *shape: Any) -> Tensor:
                                f"match the existing size ({n}) at non-singleton dimension "
                                f"{lead + i}.  Target sizes: {list(shape)}.  Tensor sizes: "
                                f"{list(input.shape)}")
+    for i, n in enumerate(target):
+        if n < 0:  # -1 keeps an existing size; a new dim has none to keep
+            where = "a leading, non-existing dimension" if i < lead else "dimension"
+            raise RuntimeError(f"The expanded size of the tensor ({n}) isn't allowed in "
+                               f"{where} {i}.  Target sizes: {list(shape)}.  Tensor sizes: "
+                               f"{list(input.shape)}")
     return Expand.apply(input, shape=target)
 
 
+def _tensor_list(name: str, tensors: Sequence[Tensor]) -> list[Tensor]:
+    """cat's and stack's tensors as a list; a Tensor is refused, as in torch (iterating it
+    would quietly give its rows)."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        f"not Tensor")
+    return list(tensors)
+
+
 def _same_device_and_dtype(name: str, tensors: Sequence[Tensor]) -> list[Tensor]:
-    tensors = list(tensors)
+    tensors = _tensor_list(name, tensors)
     if not tensors:
         raise ValueError(f"{name}(): expected a non-empty list of Tensors")
     for i, x in enumerate(tensors):
@@ -519,7 +608,7 @@ def _same_device_and_dtype(name: str, tensors: Sequence[Tensor]) -> list[Tensor]
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim; the other sizes must match."""
-    tensors = list(tensors)
+    tensors = _tensor_list("cat", tensors)
     if builtins.any(isinstance(x, Tensor) and x.ndim > 1 for x in tensors):
         # torch's legacy rule: an empty 1-D tensor (res = tensor([]) before a loop of
         # res = cat([res, rows])) is skipped
@@ -546,6 +635,9 @@ concat = cat
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Stack equal-shaped tensors along a new dim."""
+    tensors = _tensor_list("stack", tensors)
+    if not tensors:  # torch: RuntimeError here, ValueError for cat
+        raise RuntimeError("stack expects a non-empty TensorList")
     tensors = _same_device_and_dtype("stack", tensors)
     for i, x in enumerate(tensors):
         if x.shape != tensors[0].shape:
@@ -559,38 +651,47 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 # comparisons and small helpers
 # ---------------------------------------------------------------------------------------
 def eq(input: Tensor, other: Any) -> Tensor:
+    expect_tensor("eq", input)
     return compare(operator.eq, input, other)
 
 
 def ne(input: Tensor, other: Any) -> Tensor:
+    expect_tensor("ne", input)
     return compare(operator.ne, input, other)
 
 
 def lt(input: Tensor, other: Any) -> Tensor:
+    expect_tensor("lt", input)
     return compare(operator.lt, input, other)
 
 
 def le(input: Tensor, other: Any) -> Tensor:
+    expect_tensor("le", input)
     return compare(operator.le, input, other)
 
 
 def gt(input: Tensor, other: Any) -> Tensor:
+    expect_tensor("gt", input)
     return compare(operator.gt, input, other)
 
 
 def ge(input: Tensor, other: Any) -> Tensor:
+    expect_tensor("ge", input)
     return compare(operator.ge, input, other)
 
 
 def clone(input: Tensor) -> Tensor:
+    expect_tensor("clone", input)
     return input.clone()
 
 
 def detach(input: Tensor) -> Tensor:
+    expect_tensor("detach", input)
     return input.detach()
 
 
 def numel(input: Tensor) -> int:
+    expect_tensor("numel", input)
     return input.numel()
 
 
@@ -601,6 +702,8 @@ def is_tensor(obj: Any) -> bool:
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
              equal_nan: bool = False) -> bool:
     """True when |input - other| <= atol + rtol·|other| everywhere (values only)."""
+    expect_tensor("allclose", input)
+    expect_tensor("allclose", other, "other", 2)
     a, b = input.detach(), other.detach()
     dt = result_type(a, b)
     a, b = a.to(dt if dt.is_floating_point else dtypes.float64), b.to(
@@ -613,4 +716,6 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-
 
 def equal(input: Tensor, other: Tensor) -> bool:
     """True when both have the same shape and the same values."""
+    expect_tensor("equal", input)
+    expect_tensor("equal", other, "other", 2)
     return input.shape == other.shape and bool((input == other).all())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import operator
+import warnings
 import weakref
 from typing import Any, Iterator
 
@@ -295,7 +296,14 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
-        return format(self.item(), spec) if self.ndim == 0 else format(repr(self), spec)
+        """f"{loss:.4f}" formats a 0-d tensor's number; other tensors take no format spec."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError(f"unsupported format string passed to {type(self).__name__}"
+                            f".__format__ (only 0-d tensors format their value; use "
+                            f".item() or .tolist())")
+        return repr(self)
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -562,6 +570,14 @@ class Tensor:
 
     @property
     def mT(self) -> "Tensor":
+        """The last two dims swapped (matrices, or batches of them)."""
+        if self.ndim == 1:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of "
+                               f"matrices. Got 1-D tensor of shape {list(self.shape)}.")
+        if self.ndim == 0:
+            warnings.warn("Tensor.mT is deprecated on 0-D tensors. This function is the "
+                          "identity in these cases.", UserWarning, stacklevel=2)
+            return self.view(())
         return F.transpose(self, -2, -1)
 
     def squeeze(self, dim: Any = None) -> "Tensor":
@@ -615,10 +631,15 @@ class Tensor:
     def sub_(self, other: Any, *, alpha: Any = 1) -> "Tensor":
         return self.__isub__(other if alpha == 1 else other * alpha)
 
-    def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> "Tensor":
+    def clamp_(self, min: Any = None, max: Any = None) -> "Tensor":
+        """clamp in place; the bounds are numbers or tensors, as for clamp."""
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         if result_type(self, *(b for b in (min, max) if b is not None)) is not self._dtype:
             raise RuntimeError(f"result type Float can't be cast to the desired output type "
                                f"{self._dtype._torch_name}")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):  # elementwise bounds
+            return self.copy_(F.clamp(self, min, max))
         return self._inplace(Clamp, low=python_scalar(min), high=python_scalar(max))
 
     def zero_(self) -> "Tensor":
@@ -656,10 +677,10 @@ class Tensor:
             raise TypeError("can't assign a NoneType to a tensor; use a number or a tensor")
         else:
             value = python_scalar(value)
-        if _recording(self, value):
-            return self._inplace(IndexPut, value, key=key, basic=basic)
         array = value._data if isinstance(value, Tensor) else value
         try:
+            if _recording(self, value):  # (its shape check is the array module's, as below)
+                return self._inplace(IndexPut, value, key=key, basic=basic)
             if basic:
                 assign_basic(self._device.xp, self._data, key, array)
             else:
