@@ -402,6 +402,22 @@ REFUSED = [
     ("randint bool high 5", lambda lib: lib.randint(0, 5, (3,), dtype=lib.bool)),
     ("randint bool low -1", lambda lib: lib.randint(-1, 1, (3,), dtype=lib.bool)),
     ("randint int32 high 2**40", lambda lib: lib.randint(0, 2**40, (3,), dtype=lib.int32)),
+    ("randperm(-1)", lambda lib: lib.randperm(-1)),
+    ("zeros(2.5)", lambda lib: lib.zeros(2.5)),
+    ("ones(2, 1.5)", lambda lib: lib.ones(2, 1.5)),
+    ("nn.functional.relu(1)", lambda lib: lib.nn.functional.relu(1)),
+    ("nn.functional.linear(list)", lambda lib: lib.nn.functional.linear([1.0], lib.ones(1, 1))),
+    ("nn.functional.cross_entropy(1, 2)", lambda lib: lib.nn.functional.cross_entropy(1, 2)),
+    # a number the dtype can't hold is refused when stored, never wrapped
+    ("full((2,), 2**63)", lambda lib: lib.full((2,), 2**63)),
+    ("full int32 2**31", lambda lib: lib.full((2,), 2**31, dtype=lib.int32)),
+    ("full int64 inf", lambda lib: lib.full((2,), math.inf, dtype=lib.int64)),
+    ("full int32 nan", lambda lib: lib.full((2,), math.nan, dtype=lib.int32)),
+    ("full float32 1e300", lambda lib: lib.full((2,), 1e300)),
+    ("fill_ float32 1e300", lambda lib: lib.ones(2).fill_(1e300)),
+    ("setitem float32 1e300", lambda lib: lib.ones(2).__setitem__(0, 1e300)),
+    ("fill_ int32 2**40", lambda lib: lib.ones(2, dtype=lib.int32).fill_(2**40)),
+    ("fill_ int64 nan", lambda lib: lib.ones(2, dtype=lib.int64).fill_(math.nan)),
 ]
 
 
@@ -461,6 +477,11 @@ ACCEPTED = [
     ("add(1, 2)", lambda lib: lib.add(1, 2)),
     ("expand(-1) keeps a size", lambda lib: lib.ones(2, 1).expand(3, -1, 2)),
     ("arange(0., 3, inf)", lambda lib: lib.arange(0.0, 3, math.inf)),
+    ("full float32 inf", lambda lib: lib.full((2,), math.inf)),
+    ("full float64 1e300", lambda lib: lib.full((2,), 1e300, dtype=lib.float64)),
+    ("full int32 -2.5", lambda lib: lib.full((2,), -2.5, dtype=lib.int32)),
+    ("fill_ bool 5", lambda lib: lib.ones(2, dtype=lib.bool).fill_(5)),
+    ("fill_ float32 nan", lambda lib: lib.ones(2).fill_(math.nan)),
 ]
 
 

@@ -7,12 +7,14 @@ which `manual_seed` seeds.
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 import numpy as np  # host-side parsing of Python data only; ops never see numpy
 
 from . import dtypes
 from .backend import Device, get_device
+from .checks import check_fits
 from .dtypes import dtype as DType
 from .functions import expect_tensor
 from .tensor import Tensor
@@ -181,8 +183,8 @@ def _shape(size: tuple) -> tuple[int, ...]:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     try:
-        shape = tuple(int(n) for n in size)
-    except (TypeError, ValueError):
+        shape = tuple(operator.index(n) for n in size)  # zeros(2.5) is refused, as in torch
+    except TypeError:
         raise TypeError(f"size must be ints or a tuple of ints, got {size!r}") from None
     if any(n < 0 for n in shape):
         raise RuntimeError(f"Trying to create tensor with negative dimension: {list(shape)}")
@@ -193,6 +195,7 @@ def _filled(shape: tuple[int, ...], value: Any, dtype: Any, device: Any,
             requires_grad: bool) -> Tensor:
     dev = get_device(device)
     dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.scalar_dtype(value)
+    check_fits(value, dt)
     return _finish(dev.xp.full(shape, value, dtype=dev.xp_dtype(dt)), dev, requires_grad)
 
 
@@ -323,6 +326,8 @@ def randint(low: int, high: Any = None, size: Any = None, dtype: Any = None,
 def randperm(n: int, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """A random ordering of 0 .. n-1."""
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     return _random("permutation", (n,), (n,), dtype, device, requires_grad,
                    default=dtypes.int64)
 

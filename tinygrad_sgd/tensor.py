@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 from . import dtypes, function
 from .backend import CPU, Device, get_device
-from .checks import broadcast_into, dim_index, python_scalar
+from .checks import broadcast_into, check_fits, dim_index, python_scalar
 from .dtypes import dtype as DType
 from .dtypes import result_type
 from .function import Function, _grad_mode, run_backward
@@ -677,6 +677,7 @@ class Tensor:
             raise TypeError("can't assign a NoneType to a tensor; use a number or a tensor")
         else:
             value = python_scalar(value)
+            check_fits(value, self._dtype)
         array = value._data if isinstance(value, Tensor) else value
         try:
             if _recording(self, value):  # (its shape check is the array module's, as below)
