@@ -297,7 +297,7 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
     expect_tensor("where", condition, "condition")
     if condition._dtype is not dtypes.bool_:
         raise RuntimeError("where expected condition to be a boolean tensor, but got "
-                           f"{getattr(condition, 'dtype', type(condition).__name__)}")
+                           f"{condition._dtype}")
     device = condition._device
     a, b = operand(input, device), operand(other, device)
     broadcast_shapes(*(getattr(x, "shape", ()) for x in (condition, a, b)))
@@ -479,7 +479,6 @@ _CANNOT_VIEW = (ValueError, AttributeError)
 
 def view(input: Tensor, *shape: Any) -> Tensor:
     """The same storage seen with a new shape; refused when no view can express it."""
-    expect_tensor("view", input)
     new_shape = infer_shape(input.numel(), shape)
     try:
         return View.apply(input, shape=new_shape)
@@ -556,7 +555,6 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
 
 def expand(input: Tensor, *shape: Any) -> Tensor:
     """A broadcast view: size-1 axes stretched to `shape` without copying (-1 keeps one)."""
-    expect_tensor("expand", input)
     if not shape:
         raise TypeError('expand() missing 1 required positional arguments: "size"')
     shape = shape_arg(shape)
