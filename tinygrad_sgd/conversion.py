@@ -33,12 +33,20 @@ class Conversions:
                             "Use Tensor.cpu() to copy the tensor to host memory first.")
         return self._data
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        """np.asarray(t) and matplotlib read the values (even of a tensor requiring grad)."""
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
+        """np.asarray(t) and matplotlib read the values (even of a tensor requiring grad),
+        sharing the CPU memory; np.array(t) (numpy passes copy=True) is a copy, as in torch.
+        copy=False refuses to copy (ValueError), as numpy's protocol asks."""
         if self._device.type != "cpu":
             raise TypeError(f"can't convert {self._device} device type tensor to numpy. "
                             "Use Tensor.cpu() to copy the tensor to host memory first.")
-        return self._data if dtype is None else self._data.astype(dtype)
+        if copy:  # writing into the copy must not change the tensor or its gradients
+            return self._data.astype(dtype or self._data.dtype, copy=True)
+        out = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        if copy is False and out is not self._data:
+            raise ValueError(f"Unable to avoid copy while creating an array as requested: "
+                             f"the tensor is {self._dtype!r}, not {dtype}")
+        return out
 
     def item(self) -> Scalar:
         """The value of a one-element tensor as a Python number."""
@@ -124,7 +132,14 @@ class Conversions:
         return tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
-        return format(self.item(), spec) if self.ndim == 0 else format(repr(self), spec)
+        """f"{loss:.4f}" formats a 0-d tensor's number; other tensors take no format spec."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError(f"unsupported format string passed to {type(self).__name__}"
+                            f".__format__ (only 0-d tensors format their value; use "
+                            f".item() or .tolist())")
+        return repr(self)
 
     def __len__(self) -> int:
         if self.ndim == 0:

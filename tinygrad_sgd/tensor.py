@@ -15,6 +15,7 @@ need the Tensor class themselves. In-place changes and views live in inplace.py.
 from __future__ import annotations
 
 import math
+import warnings
 import weakref
 from typing import Any, Callable
 
@@ -52,7 +53,7 @@ class Tensor(Conversions):
             array = dev.xp.zeros(args, dtype=dev.xp_dtype(dt))
         else:
             data = args[0] if len(args) == 1 else args
-            array = dev.xp.astype(dev.from_numpy(dtypes.host_array(data)),
+            array = dev.xp.astype(dev.from_numpy(dtypes.host_array(data, dt)),
                                   dev.xp_dtype(dt))
         made = Tensor._make(array, dev)
         for slot in Tensor.__slots__[:-1]:
@@ -314,6 +315,13 @@ class Tensor(Conversions):
     @property
     def mT(self) -> "Tensor":
         """The last two dimensions swapped (a batch of transposed matrices)."""
+        if self.ndim == 1:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of "
+                               f"matrices. Got 1-D tensor of shape {list(self.shape)}.")
+        if self.ndim == 0:
+            warnings.warn("Tensor.mT is deprecated on 0-D tensors. This function is the "
+                          "identity in these cases.", UserWarning, stacklevel=2)
+            return shape_ops.view(self, ())
         return shape_ops.transpose(self, -2, -1)
 
     def view_as(self, other: "Tensor") -> "Tensor":
