@@ -2,11 +2,12 @@
 
 Fit a line y = x @ a to 100 noisy points: start from a = (-1, 1), compute the mean squared
 error, call loss.backward() and step a.sub_(lr * a.grad) under no_grad(). Then the same
-fit by mini-batch SGD. Saves a PNG of the points with the fitted lines and a GIF of the
-line converging.
+fit by mini-batch SGD. Saves a PNG of the points, the true line and the fitted lines, and
+a GIF of the line converging, with the loss in each frame's title. A loss that blows up
+(not finite, or a million times its start) stops the run with a note saying where.
 
     python examples/linear_regression.py            # the lesson's settings
-    python examples/linear_regression.py --lr 1.1   # too high: watch it diverge
+    python examples/linear_regression.py --lr 1.1   # too high: it diverges, and stops
 """
 from __future__ import annotations
 
