@@ -70,9 +70,12 @@ def nonnegative_float(text: str) -> float:
     return value
 
 
-def finite_float(text: str) -> float:
-    """Any finite float (a starting point)."""
-    return _number(text, float)
+def nonzero_float(text: str) -> float:
+    """A finite float other than 0 (a starting point away from the minimum at 0)."""
+    value = _number(text, float)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must not be 0 (the minimum itself), got {text!r}")
+    return value
 
 
 def fraction(text: str) -> float:

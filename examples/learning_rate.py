@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--lrs", type=cli.nonnegative_float, nargs="+", default=[0.01, 0.3, 1.1],
                    help="learning rates to compare")
     p.add_argument("--steps", type=cli.positive_int, default=50, help="gradient-descent steps")
-    p.add_argument("--start", type=cli.finite_float, default=3.0,
+    p.add_argument("--start", type=cli.nonzero_float, default=3.0,
                    help="starting x on the quadratic")
     p.add_argument("--n", type=cli.positive_int, default=100, help="points on the lesson's line")
     p.add_argument("--seed", type=cli.nonnegative_int, default=42, help="random seed")

@@ -183,7 +183,7 @@ BAD = {  # (flag, value) pairs that each example must refuse
     "linear_regression.py": [("--batch-size", "0"), ("--epochs", "0"), ("--lr", "-0.1"),
                              ("--lr", "nan"), ("--steps", "1.5"), ("--n", "0"),
                              ("--seed", "-1"), ("--device", "tpu")],
-    "learning_rate.py": [("--lrs", "-0.1"), ("--steps", "0"), ("--start", "inf"),
+    "learning_rate.py": [("--lrs", "-0.1"), ("--steps", "0"), ("--start", "inf"), ("--start", "0"),
                          ("--n", "-5"), ("--device", "gpu")],
     "overfitting.py": [("--max-degree", "-1"), ("--n-train", "0"), ("--lr", "0"),
                        ("--momentum", "-0.5"), ("--noise", "-1"), ("--steps", "x")],
