@@ -194,15 +194,29 @@ BAD = {  # (flag, value) pairs that each example must refuse
 
 @pytest.mark.parametrize("name, flag, value",
                          [(name, flag, value) for name, bad in BAD.items() for flag, value in bad])
-def test_a_bad_argument_ends_in_one_line_from_argparse(name: str, flag: str, value: str) -> None:
-    done = subprocess.run([sys.executable, str(EXAMPLES / name), flag, value, "--no-plots"],
+def test_a_bad_argument_ends_in_one_line_from_argparse(name: str, flag: str, value: str,
+                                                       capsys: pytest.CaptureFixture) -> None:
+    """In-process (fast): main() exits with status 2 and one line on stderr."""
+    example = load_example(name)
+    with pytest.raises(SystemExit) as exited:
+        example.main([flag, value, "--no-plots"])
+    assert exited.value.code == 2
+    said = capsys.readouterr()
+    assert said.out == ""
+    lines = said.err.splitlines()
+    assert len(lines) == 1, said.err
+    assert f": error: argument {flag}: " in lines[0], lines[0]  # argparse's prog is pytest's
+    assert repr(value) in lines[0]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_a_bad_argument_from_the_shell_is_one_line_and_status_2(name: str) -> None:
+    flag, value = BAD[name][0]
+    done = subprocess.run([sys.executable, str(EXAMPLES / name), flag, value],
                           capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2, done.stderr
-    assert done.stdout == ""
-    lines = done.stderr.splitlines()
-    assert len(lines) == 1, done.stderr
-    assert lines[0].startswith(f"{name}: error: argument {flag}: "), lines[0]
-    assert repr(value) in lines[0] and "Traceback" not in done.stderr
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith(f"{name}: error: argument {flag}: "), done.stderr
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -225,7 +239,7 @@ def test_cuda_without_a_gpu_says_what_is_missing_and_how_to_install_it(name: str
 # linear_regression.py: divergence, and the animation
 # ---------------------------------------------------------------------------------------
 def test_a_diverging_learning_rate_is_named_and_stops_cleanly(tmp_path: Path) -> None:
-    done = run_example("linear_regression.py", "--lr", "1.1", "--out", str(tmp_path))
+    done = run_example("linear_regression.py", "--lr", "1.1", "--no-gif", "--out", str(tmp_path))
     out = done.stdout
     step = re.search(r"Gradient descent diverged at step (\d+): the loss reached ([\d.e+]+)",
                      out)
@@ -236,9 +250,7 @@ def test_a_diverging_learning_rate_is_named_and_stops_cleanly(tmp_path: Path) ->
     assert not re.search(r"\binf\b|\bnan\b|\d{12,}", out), out  # no runaway numbers
     losses = re.findall(r"tensor\(([^,]+), grad_fn", out)
     assert len(losses) == int(step.group(1)) // 10 + 1  # printing stopped where it diverged
-    snapshots = int(step.group(1)) + 1  # a before each step up to the one that diverged
-    with Image.open(tmp_path / "linear_regression.gif") as gif:  # the line until it diverged
-        assert gif.n_frames == len(set(load_example("linear_regression.py").gif_frames(snapshots)))
+    assert f"saved {tmp_path / 'linear_regression.png'}" in out
 
 
 def test_the_default_run_converges_without_a_divergence_note(tmp_path: Path) -> None:
@@ -259,7 +271,7 @@ def test_the_animation_is_wide_titles_each_frame_with_its_loss_and_holds_the_las
     import tinygrad_sgd as tg
     tg.manual_seed(42)
     x, y = example.make_data(100, "cpu")
-    gd = example.gradient_descent(x, y, 0.1, 30, print_every=1000)
+    gd = example.gradient_descent(x, y, 0.1, 12, print_every=1000)
     sgd = example.minibatch_sgd(x, y, 0.1, 2, 10)
     example.save_figures(x, y, gd, sgd, tmp_path, gif=True)
 
