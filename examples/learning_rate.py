@@ -76,8 +76,8 @@ def verdict(losses: list[float], path: list[list[float]]) -> str:
     too slow     the loss is still going down steadily when the steps run out
     """
     start, final = losses[0], losses[-1]
-    if not all(math.isfinite(v) for v in losses) or max(losses) > DIVERGED * start \
-            or final > start:
+    blew_up = not all(math.isfinite(v) for v in losses) or max(losses) > DIVERGED * start
+    if blew_up or final > start:
         return "diverged"
     came = start - final
     if final <= 1e-6 * start:
