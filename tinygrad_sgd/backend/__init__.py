@@ -132,7 +132,8 @@ def _cuda() -> Device:
             _CUDA.seed(_SEED)
         except ImportError as e:
             _CUDA_ERROR = (f"cupy is not installed ({e}); install the GPU extra with "
-                           "`pip install -e ".[gpu]"` from a checkout, on a machine with a CUDA GPU")
+                           "`pip install -e '.[gpu]'` from a checkout, on a machine with a "
+                           "CUDA GPU")
         except Exception as e:  # a driver or runtime error from cupy
             _CUDA_ERROR = f"cupy could not use a CUDA GPU: {e}"
     if _CUDA is None:
