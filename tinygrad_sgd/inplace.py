@@ -30,15 +30,20 @@ from .torch_api.checks import broadcast_into, check_fits, python_scalar
 
 __all__ = ["update", "assign", "copy_", "clamp_", "track_view", "refresh_view"]
 
+_NO_GRAD_VIEW = "A view was created in no_grad mode (or is a view of such a view) and "
 _OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to "
             "a single memory location. Please clone() the tensor before performing the "
             "operation.")
 
 
 def recording(*operands: Any) -> bool:
-    """Will an op on these operands be recorded in the graph?"""
+    """Will an op on these operands be recorded in the graph? As in torch, a view whose
+    base requires grad counts as requiring grad (a view of a leaf, taken before the leaf's
+    requires_grad_(), or under no_grad), so that changing it in place is checked."""
     return grad_mode.state.enabled and any(
-        not isinstance(x, (int, float)) and x.requires_grad for x in operands)
+        not isinstance(x, (int, float))
+        and (x.requires_grad or (x._base is not None and x._base.requires_grad))
+        for x in operands)
 
 
 def update(target: Any, fn: type[Function], *args: Any, **options: Any) -> Any:
@@ -123,6 +128,11 @@ def clamp_(target: Any, low: Any, high: Any) -> Any:
 
 def _check_inplace(target: Any) -> None:
     """torch's rules for changing a tensor that autograd needs; checked before any change."""
+    if target._view is not None and target._view[2]:
+        raise RuntimeError(_NO_GRAD_VIEW + "is being modified inplace with grad mode enabled. "
+                           "Given that this use case is ambiguous and error-prone, it is "
+                           "forbidden. Make the view and the change both inside or both "
+                           "outside the no_grad block.")
     if target.grad_fn is None and target.requires_grad:
         raise RuntimeError("a leaf Variable that requires grad is being used in an "
                            "in-place operation. Do the update inside `with no_grad():`")
@@ -162,25 +172,43 @@ def _take_history(target: Any, out: Any) -> None:
 def track_view(view: Any, source: Any, op: type, options: dict) -> None:
     """`view`, the output of a view op applied to `source`, shares source's storage: it
     shares the version counter too, and remembers its base and the steps (op, options)
-    that find it inside the base, for in-place changes through it."""
+    that find it inside the base, for in-place changes through it. `_view` is (steps, the
+    base's grad_fn when the view's history was last taken, made under no_grad)."""
     view._version = source._version
     base = source if source._base is None else source._base
-    steps = source._view[0] if source._view is not None else ()
+    steps, no_grad = (), not grad_mode.state.enabled
+    if source._view is not None:  # a view of a view: its steps, and its no_grad origin
+        steps, no_grad = source._view[0], no_grad or source._view[2]
     view._base = base
-    view._view = (steps + ((op, options),), base._grad_fn)
+    view._view = (steps + ((op, options),), base._grad_fn, no_grad)
 
 
-def refresh_view(view: Any) -> None:
+def refresh_view(view: Any, history: bool = True) -> None:
     """A view whose base got a new history since (an in-place op recorded on the base or
     on a sibling view) takes its history from the base again, as torch regenerates it:
-    the view's region of the base's new value."""
-    if view._view[1] is not view._base._grad_fn:
-        _replay_history(view)
+    the view's region of the base's new value, whatever the grad mode of the reader.
+
+    A view made under no_grad has no history to regenerate: as torch, reading it
+    (`history`: grad_fn, is_leaf, backward, use in an op) raises; its requires_grad is the
+    base's."""
+    if view._view[1] is view._base._grad_fn:
+        return
+    if view._view[2]:
+        view._requires_grad = True  # the base took a history, so it requires grad
+        if history:
+            raise RuntimeError(_NO_GRAD_VIEW + "its base or another view of its base has "
+                               "been modified inplace with grad mode enabled. Given that "
+                               "this use case is ambiguous and error-prone, it is forbidden. "
+                               "Make the view and the change both inside or both outside "
+                               "the no_grad block.")
+        return
+    _replay_history(view)
 
 
 def _replay_history(view: Any) -> None:
     steps, base = view._view[0], view._base
-    region = ViewReplay.apply(base, steps=steps)
+    with grad_mode.set_grad_enabled(True):  # the history exists even if read under no_grad
+        region = ViewReplay.apply(base, steps=steps)
     view._grad_fn = region._grad_fn
     view._requires_grad = region._requires_grad
-    view._view = (steps, base._grad_fn)
+    view._view = (steps, base._grad_fn, view._view[2])

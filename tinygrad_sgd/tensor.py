@@ -143,11 +143,14 @@ class Tensor(Conversions):
     def requires_grad(self) -> bool:
         """Whether backward() computes a gradient for this tensor (and what it feeds)."""
         if self._view is not None:  # a view: its base may have changed in place since
-            inplace.refresh_view(self)
+            inplace.refresh_view(self, history=False)
         return self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
+        if self.grad_fn is not None:  # as torch: even True (requires_grad_(True) passes)
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. "
+                               "To use a computed tensor without its history, use .detach()")
         self.requires_grad_(flag)
 
     @property
@@ -185,7 +188,10 @@ class Tensor(Conversions):
 
     @property
     def grad(self) -> "Tensor | None":
-        """dL/d(this tensor), filled in by backward() for leaves that require grad."""
+        """dL/d(this tensor), filled in by backward() for leaves that require grad (and for
+        tensors that called retain_grad())."""
+        if self._grad is None and self.grad_fn is not None and not self.retains_grad:
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)  # as torch: likely a slip
         return self._grad
 
     @grad.setter
@@ -232,7 +238,10 @@ class Tensor(Conversions):
         return t
 
     def detach_(self) -> "Tensor":
-        """Cut this tensor out of the graph, in place."""
+        """Cut this tensor out of the graph, in place (not a view: its base's history
+        would still reach it, so torch refuses)."""
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._grad_fn = None
         self._requires_grad = False
         return self
@@ -246,6 +255,9 @@ class Tensor(Conversions):
     def data(self, value: "Tensor") -> None:
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        if self.requires_grad and not value._dtype.is_floating_point:
+            raise RuntimeError("data set to a tensor that requires gradients must be floating "
+                               f"point or complex dtype, got {value._dtype._torch_name}")
         self._data, self._device, self._dtype = value._data, value._device, value._dtype
 
     # -- Python protocols (the rest, with the conversions, are in conversion.py) ---------
@@ -418,6 +430,14 @@ class Tensor(Conversions):
         """Fill with numbers drawn from a normal distribution (seeded by manual_seed)."""
         drawn = self._device.random("normal", self.shape, self._dtype, mean, std)
         return inplace.assign(self, (Ellipsis,), True, Tensor._make(drawn, self._device))
+
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf "
+    "Tensor. If you access the non-leaf Tensor by mistake, make sure you access the leaf "
+    "Tensor instead.")
 
 
 class _RetainGrad:

@@ -62,15 +62,26 @@ class _GradMode:
 
 def _each_step_in_mode(gen: Any, mode: bool) -> Any:
     """Run a generator with grad mode `mode` while its body runs, and the caller's mode
-    while it is suspended at a `yield` (torch does the same for decorated generators)."""
-    value = None
-    while True:
+    while it is suspended at a `yield` (torch does the same for decorated generators).
+    What the caller sends, throws in or closes reaches the body, in that mode too."""
+    try:
         with set_grad_enabled(mode):
+            item = gen.send(None)
+        while True:
             try:
-                item = gen.send(value)
-            except StopIteration as stop:
-                return stop.value
-        value = yield item
+                value = yield item
+            except GeneratorExit:  # close(): the body's finally blocks run in the mode
+                with set_grad_enabled(mode):
+                    gen.close()
+                raise
+            except BaseException as error:  # throw(): the body may catch it
+                with set_grad_enabled(mode):
+                    item = gen.throw(error)
+            else:
+                with set_grad_enabled(mode):
+                    item = gen.send(value)
+    except StopIteration as stop:
+        return stop.value
 
 
 class no_grad(_GradMode):

@@ -75,9 +75,12 @@ def gradcheck(fn: Callable, inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
 
     Inputs that require grad must be float64 (finite differences in float32 are too coarse
     to tell a wrong gradient from rounding). Returns True, or raises RuntimeError naming
-    the worst element.
+    the worst element; ValueError when no input requires grad.
     """
     inputs = _as_tuple(inputs)
+    if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, "
+                         "but none of them have requires_grad=True.")  # a check of nothing
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor) and x.requires_grad and x.dtype is not dtypes.float64:
             raise RuntimeError(f"gradcheck: input {i} requires grad but is {x.dtype!r}; "

@@ -65,7 +65,8 @@ class Abs(Function):
 
 
 class Relu(Function):
-    """out = max(a, 0);  d/da = 1 where a > 0, else 0 (0 at a == 0, as torch)"""
+    """out = max(a, 0);  d/da = 0 where out <= 0, else 1 (0 at a == 0, and 1 at a NaN,
+    which passes through: as torch)"""
 
     def forward(ctx, a):
         out = ctx.xp.maximum(a, 0)
@@ -74,7 +75,7 @@ class Relu(Function):
 
     def backward(ctx, grad_output):
         (out,) = ctx.saved_tensors
-        return ctx.xp.where(out > 0, grad_output, 0.0)
+        return ctx.xp.where(out <= 0, 0.0, grad_output)
 
 
 class Sigmoid(Function):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..autograd.engine import Function
+from ..autograd.engine import Function, sum_to
 
 
 class BasicIndex(Function):
@@ -33,20 +33,27 @@ class AdvancedIndex(Function):
     key (repeated indices add)"""
 
     def forward(ctx, a, key):
-        ctx.shape, ctx.key = a.shape, key
+        ctx.shape = a.shape
+        ctx.save_for_backward(key)  # saved, as torch saves the indices: freed after backward
         return ctx.device.gather(a, key)
 
     def backward(ctx, grad_output):
+        (key,) = ctx.saved_tensors
         grad = ctx.xp.zeros(ctx.shape, dtype=grad_output.dtype)
-        ctx.device.scatter_add(grad, ctx.key, grad_output)
+        ctx.device.scatter_add(grad, key, grad_output)
         return grad
 
 
 class IndexPut(Function):
-    """out = a with out[key] = v;  d/da = g with zeros at key, d/dv = g[key]"""
+    """out = a with out[key] = v;  d/da = g with zeros at key, d/dv = g[key] summed back to
+    v's shape (v was broadcast into the region)"""
 
     def forward(ctx, a, v, key, basic):
-        ctx.key, ctx.basic = key, basic
+        ctx.basic = basic
+        if basic:
+            ctx.key = key
+        else:  # saved, as torch saves the indices: freed after backward
+            ctx.save_for_backward(key)
         out = ctx.xp.asarray(a, copy=True)
         if basic:
             assign_basic(ctx.xp, out, key, v)
@@ -55,17 +62,26 @@ class IndexPut(Function):
         return out
 
     def backward(ctx, grad_output):
+        key = ctx.key if ctx.basic else ctx.saved_tensors[0]
         grad_a = grad_v = None
         if ctx.needs_input_grad[0]:
             grad_a = ctx.xp.asarray(grad_output, copy=True)
             if ctx.basic:
-                assign_basic(ctx.xp, grad_a, ctx.key, 0)
+                assign_basic(ctx.xp, grad_a, key, 0)
             else:
-                ctx.device.index_put(grad_a, ctx.key, 0)
+                ctx.device.index_put(grad_a, key, 0)
         if ctx.needs_input_grad[1]:
-            grad_v = (grad_output[ctx.key] if ctx.basic
-                      else ctx.device.gather(grad_output, ctx.key))
+            region = grad_output[key] if ctx.basic else ctx.device.gather(grad_output, key)
+            grad_v = _unbroadcast_value(ctx.xp, region, ctx.input_shapes[1])
         return grad_a, grad_v
+
+
+def _unbroadcast_value(xp: Any, grad: Any, shape: tuple[int, ...]) -> Any:
+    """The gradient of a value written into a region, from the region's gradient: the
+    adjoint of broadcast is sum (sum_to). Writing also drops leading size-1 axes that the
+    value has beyond the region's (y[1] = w with w of shape (1, 2)): put them back."""
+    extra = max(len(shape) - grad.ndim, 0)
+    return xp.reshape(sum_to(xp, grad, shape[extra:]), shape)
 
 
 def assign_basic(xp: Any, target: Any, key: tuple, value: Any) -> None:

@@ -23,12 +23,17 @@ def _count(shape: tuple[int, ...], dim: tuple[int, ...] | None) -> int:
     return math.prod(shape) if dim is None else math.prod(shape[d] for d in dim)
 
 
-def _over_dof(x: float, shape: tuple[int, ...], dim: tuple[int, ...] | None,
-              correction: int) -> float:
-    """x / (N - correction); with no degrees of freedom left, inf (the gradient becomes
-    nan, as in torch) instead of Python's ZeroDivisionError."""
-    dof = _count(shape, dim) - correction
-    return x / dof if dof else math.inf
+def _var_grad(xp: Any, grad_output: Any, a: Any, dim: tuple[int, ...] | None,
+              correction: int) -> Any:
+    """d var/da = 2 (a - mean) / (N - correction), times g, as torch computes it also
+    where N <= correction: over every element, g·inf (g·nan where a == mean); along
+    dims, the formula as it stands (2/0 = inf)."""
+    grad_output = _unreduce(xp, grad_output, a.shape, dim)
+    centered = _centered(xp, a, dim)
+    dof = _count(a.shape, dim) - correction
+    if dim is None and dof <= 0:
+        return grad_output * (xp.abs(centered) / 0.0)  # inf, or 0/0 = nan where a == mean
+    return grad_output * (2.0 / dof if dof else math.inf) * centered
 
 
 class Sum(Function):
@@ -62,7 +67,8 @@ def _centered(xp: Any, a: Any, dim: tuple[int, ...] | None) -> Any:
     first = a[tuple(slice(0, 1) if dim is None or i in dim else slice(None)
                     for i in range(a.ndim)) + (...,)]
     shifted = a - first
-    return shifted - xp.mean(shifted, axis=dim, keepdims=True)
+    # the mean as sum / N (what xp.mean computes), so that N == 0 gives nan without a warning
+    return shifted - xp.sum(shifted, axis=dim, keepdims=True) / _count(a.shape, dim)
 
 
 def _variance(xp: Any, a: Any, dim: Any, correction: int, keepdim: bool) -> Any:
@@ -81,15 +87,12 @@ class Var(Function):
 
     def backward(ctx, grad_output):
         (a,) = ctx.saved_tensors
-        xp = ctx.xp
-        scale = _over_dof(2.0, a.shape, ctx.dim, ctx.correction)
-        grad_output = _unreduce(xp, grad_output, a.shape, ctx.dim)
-        return grad_output * scale * _centered(xp, a, ctx.dim)
+        return _var_grad(ctx.xp, grad_output, a, ctx.dim, ctx.correction)
 
 
 class Std(Function):
-    """out = √var;  d/da = (a - mean) / ((N - correction)·out), taken as 0 where out == 0
-    (as torch)"""
+    """out = √var;  d/da = d var/da / (2·out) = (a - mean) / ((N - correction)·out), with
+    g / (2·out) taken as 0 where out == 0 (as torch)"""
 
     def forward(ctx, a, dim=None, correction=1, keepdim=False):
         out = ctx.xp.sqrt(_variance(ctx.xp, a, dim, correction, keepdim))
@@ -99,11 +102,8 @@ class Std(Function):
 
     def backward(ctx, grad_output):
         a, out = ctx.saved_tensors
-        xp = ctx.xp
-        out = _unreduce(xp, out, a.shape, ctx.dim)
-        scale = _over_dof(1.0, a.shape, ctx.dim, ctx.correction)
-        grad_output = _unreduce(xp, grad_output, a.shape, ctx.dim)
-        return xp.where(out == 0, 0.0, grad_output * _centered(xp, a, ctx.dim) * scale / out)
+        grad_var = ctx.xp.where(out == 0, 0.0, grad_output / (2 * out))
+        return _var_grad(ctx.xp, grad_var, a, ctx.dim, ctx.correction)
 
 
 class Max(Function):
@@ -163,12 +163,17 @@ class TakeAlongDim(Function):
         return xp.where(positions == index, grad_output, 0.0), None  # index: no gradient
 
 
+def _max_of_slices(xp: Any, a: Any, dim: int) -> Any:
+    """The max along dim, kept as a size-1 axis; an empty tensor has nothing to shift."""
+    return xp.max(a, axis=dim, keepdims=True) if a.size else a
+
+
 class Softmax(Function):
     """out = e^a / Σ e^a along dim;  d/da: g·J = out·(g - Σ g·out)  (g = grad_output)"""
 
     def forward(ctx, a, dim):
         xp = ctx.xp
-        e = xp.exp(a - xp.max(a, axis=dim, keepdims=True))  # shifting by the max: no overflow
+        e = xp.exp(a - _max_of_slices(xp, a, dim))  # shifting by the max: no overflow
         out = e / xp.sum(e, axis=dim, keepdims=True)
         ctx.save_for_backward(out)
         ctx.dim = dim
@@ -184,7 +189,7 @@ class LogSoftmax(Function):
 
     def forward(ctx, a, dim):
         xp = ctx.xp
-        shifted = a - xp.max(a, axis=dim, keepdims=True)
+        shifted = a - _max_of_slices(xp, a, dim)
         out = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
         ctx.save_for_backward(out)
         ctx.dim = dim

@@ -2,7 +2,7 @@
 backward only rearranges g back into the input's layout."""
 from __future__ import annotations
 
-from ..autograd.engine import Function
+from ..autograd.engine import Function, sum_to
 
 
 class View(Function):
@@ -96,19 +96,24 @@ def replay(xp, array, steps):
 
 
 class ViewReplay(Function):
-    """out = the region of the base that a view covers;  d/dbase = zeros with g in that
-    region"""
+    """out = the region of the base that a view covers;  d/dbase = the steps' backwards,
+    last step first (zeros with g in that region; an expand's copies summed)"""
 
     is_view = True
 
     def forward(ctx, base, steps):
-        ctx.shape, ctx.steps = base.shape, steps
-        return replay(ctx.xp, base, steps)
+        ctx.nodes = []  # each step's node, with what its backward needs
+        for cls, options in steps:
+            node = cls()
+            node.xp = ctx.xp
+            ctx.nodes.append((node, base.shape))
+            base = node.forward(base, **options)
+        return base
 
     def backward(ctx, grad_output):
-        grad = ctx.xp.zeros(ctx.shape, dtype=grad_output.dtype)
-        replay(ctx.xp, grad, ctx.steps)[...] = grad_output
-        return grad
+        for node, shape in reversed(ctx.nodes):
+            grad_output = sum_to(ctx.xp, node.backward(grad_output), shape)
+        return grad_output
 
 
 class CopySlices(Function):

@@ -8,6 +8,8 @@ and its derivative live. pointwise_ops.py and shape_ops.py hold the rest.
 from __future__ import annotations
 
 import builtins  # this module defines torch's sum, max, any ...: the builtins by full name
+import math
+import warnings
 from typing import Any, NamedTuple
 
 from .. import dtypes
@@ -71,7 +73,13 @@ def cast(x: Any, dt: DType) -> Any:
     """A Tensor converted to dt; a Python number stays a number (the array module then
     keeps the array's dtype, as torch does for a number)."""
     if isinstance(x, Tensor):
-        return x if x._dtype is dt else x.to(dt)
+        if x._dtype is dt:
+            return x
+        converted = x.to(dt)
+        # torch saves the operand itself for backward: an in-place change to the original
+        # (an int tensor k after x * k) must fail the saved copy's version check too
+        converted._version = x._version
+        return converted
     return int(x) if isinstance(x, bool) and dt is not dtypes.bool_ else x
 
 
@@ -295,7 +303,13 @@ def _moment(fn: type[Function], t: Tensor, dim: Any, unbiased: Any, keepdim: boo
     if not t._dtype.is_floating_point:
         raise RuntimeError(f"{fn.__name__.lower()}(): input dtype should be floating point, "
                            f"got {t._dtype._torch_name}")
-    return fn.apply(t, dim=dim_tuple(dim, t.ndim), correction=correction, keepdim=keepdim)
+    dims = dim_tuple(dim, t.ndim)
+    n = t.numel() if dims is None else math.prod(t.shape[d] for d in dims)
+    if n - correction <= 0:  # the value is inf or nan: torch warns
+        warnings.warn(f"{fn.__name__.lower()}(): degrees of freedom is <= 0. Correction "
+                      "should be strictly less than the reduction factor (input numel "
+                      "divided by output numel).", UserWarning, stacklevel=3)
+    return fn.apply(t, dim=dims, correction=correction, keepdim=keepdim)
 
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
@@ -317,13 +331,14 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = No
 def _extreme(t: Tensor, full: type[Function], arg: str, dim: Any, keepdim: bool) -> Any:
     """max/min of everything (a tie shares the gradient), or (values, indices) along dim
     (the gradient goes to the index returned)."""
-    if t.numel() == 0:
+    if t.numel() == 0 and dim is None:
         raise RuntimeError(f"{full.__name__.lower()}(): Expected reduction dim to be "
                            "specified for input.numel() == 0. Specify the reduction dim "
                            "with the 'dim' argument.")
     if dim is None:
         return full.apply(t)
     d = dim_index(dim, t.ndim)
+    _check_nonempty_dim(t, full.__name__.lower(), d)
     if t.ndim == 0:
         return MaxMin(t.clone(), Tensor._make(t._device.xp.zeros((), dtype=t._device.xp.int64),
                                               t._device))
@@ -365,14 +380,25 @@ def argmin(input: Tensor, dim: Any = None, keepdim: bool = False, *,
     return _arg_reduce(input, "argmin", dim if axis is None else axis, keepdim)
 
 
+def _check_nonempty_dim(t: Tensor, name: str, d: int) -> None:
+    """An empty slice has no largest element: torch's IndexError (other dims may be
+    empty: max(dim=1) of a (0, 3) tensor is empty)."""
+    if t.ndim and t.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
 def _arg_reduce(t: Tensor, name: str, dim: Any, keepdim: bool) -> Tensor:
     xp = t._device.xp
     data = t._data if t._dtype is not dtypes.bool_ else xp.astype(t._data, xp.int64)
+    if dim is None and t.numel() == 0:
+        raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                         "input.numel() == 0.")
     if dim is None:
         out = getattr(xp, name)(xp.reshape(data, (-1,)))
         return Tensor._make(xp.asarray(out), t._device).reshape(
             (1,) * t.ndim if keepdim else ())
     d = dim_index(dim, t.ndim)
+    _check_nonempty_dim(t, name, d)
     out = getattr(xp, name)(data, axis=d, keepdims=keepdim) if t.ndim else xp.asarray(0)
     return Tensor._make(xp.asarray(out, dtype=xp.int64), t._device)
 
