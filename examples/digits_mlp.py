@@ -13,13 +13,16 @@ A held-out fifth of the images, never trained on, measures the accuracy.
 """
 from __future__ import annotations
 
-import argparse
+import sys
 import time
 from pathlib import Path
 
 import tinygrad_sgd as tg
 from tinygrad_sgd import nn
 from tinygrad_sgd.utils.data import DataLoader, TensorDataset
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # examples/cli.py, however run
+import cli  # noqa: E402
 
 
 def load_data(val_fraction: float, device: str) -> tuple[TensorDataset, TensorDataset]:
@@ -30,7 +33,7 @@ def load_data(val_fraction: float, device: str) -> tuple[TensorDataset, TensorDa
     x = tg.tensor(digits.data, dtype=tg.float32, device=device) / 16.0  # pixels 0..16 -> 0..1
     y = tg.tensor(digits.target, dtype=tg.int64, device=device)
     order = tg.randperm(len(y)).to(device)
-    n_val = int(round(len(y) * val_fraction))
+    n_val = min(len(y) - 1, max(1, round(len(y) * val_fraction)))  # neither set empty
     val, train = order[:n_val], order[n_val:]
     return TensorDataset(x[train], y[train]), TensorDataset(x[val], y[val])
 
@@ -99,7 +102,7 @@ def save_figures(history: dict, model: nn.Module, val_set: TensorDataset,
 
     out.mkdir(parents=True, exist_ok=True)
     epochs = range(1, len(history["train_loss"]) + 1)
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
     ax_loss.plot(epochs, history["train_loss"], "o-", ms=3, label="training")
     ax_loss.plot(epochs, history["val_loss"], "o-", ms=3, label="validation")
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy", yscale="log", title="loss")
@@ -108,9 +111,8 @@ def save_figures(history: dict, model: nn.Module, val_set: TensorDataset,
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
     for ax in (ax_loss, ax_acc):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
-        ax.legend()
         ax.grid(alpha=0.3)
-    fig.tight_layout()
+    fig.legend(*ax_loss.get_legend_handles_labels(), loc="outside lower center", ncol=2)
     curves = out / "digits_mlp.png"
     fig.savefig(curves, dpi=100)
     plt.close(fig)
@@ -121,15 +123,17 @@ def save_figures(history: dict, model: nn.Module, val_set: TensorDataset,
         guess = model(x).argmax(1)
     wrong = (guess != y).cpu().tolist()
     picks = sorted(range(len(wrong)), key=lambda i: not wrong[i])[:24]
-    fig, axes = plt.subplots(3, 8, figsize=(10, 4.2))
+    fig, axes = plt.subplots(3, 8, figsize=(10, 5), layout="constrained")
+    fig.get_layout_engine().set(hspace=0.12)  # a gap between rows: each caption sits on its image
+    for ax in axes.flat:
+        ax.axis("off")
     for ax, i in zip(axes.flat, picks):
         ax.imshow(x[i].reshape(8, 8).cpu(), cmap="gray_r")
         ax.set_title(f"{guess[i].item()} (true {y[i].item()})" if wrong[i] else
-                     f"{guess[i].item()}", color="red" if wrong[i] else "black", fontsize=9)
-        ax.axis("off")
+                     f"{guess[i].item()}", color="red" if wrong[i] else "black", fontsize=9,
+                     pad=3)
     fig.suptitle(f"validation digits and the model's answers ({sum(wrong)} wrong "
                  f"of {len(wrong)})")
-    fig.tight_layout()
     samples = out / "digits_mlp_samples.png"
     fig.savefig(samples, dpi=100)
     plt.close(fig)
@@ -137,18 +141,18 @@ def save_figures(history: dict, model: nn.Module, val_set: TensorDataset,
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--epochs", type=int, default=20, help="passes over the training set")
-    p.add_argument("--batch-size", type=int, default=32, help="mini-batch size")
-    p.add_argument("--lr", type=float, default=0.1, help="learning rate")
-    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
-    p.add_argument("--hidden", type=int, nargs="+", default=[128],
+    p = cli.Parser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--epochs", type=cli.positive_int, default=20,
+                   help="passes over the training set")
+    p.add_argument("--batch-size", type=cli.positive_int, default=32, help="mini-batch size")
+    p.add_argument("--lr", type=cli.positive_float, default=0.1, help="learning rate")
+    p.add_argument("--momentum", type=cli.nonnegative_float, default=0.9, help="SGD momentum")
+    p.add_argument("--hidden", type=cli.positive_int, nargs="+", default=[128],
                    help="sizes of the hidden layers")
-    p.add_argument("--val-fraction", type=float, default=0.2, help="share held out")
-    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--val-fraction", type=cli.fraction, default=0.2, help="share held out")
+    p.add_argument("--seed", type=cli.nonnegative_int, default=0, help="random seed")
     p.add_argument("--out", type=Path, default=Path("out"), help="folder for the figures")
-    p.add_argument("--device", default="cpu", help="'cpu' or 'cuda'")
+    p.add_argument("--device", type=cli.device, default="cpu", help="'cpu' or 'cuda'")
     p.add_argument("--no-plots", action="store_true", help="skip the figures")
     args = p.parse_args(argv)
 

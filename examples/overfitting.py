@@ -18,14 +18,17 @@ Legendre polynomials are orthogonal on [-1, 1], so a few thousand steps suffice.
 """
 from __future__ import annotations
 
-import argparse
 import math
+import sys
 import time
 from pathlib import Path
 
 import tinygrad_sgd as tg
 from tinygrad_sgd import nn
 from tinygrad_sgd.nn import functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # examples/cli.py, however run
+import cli  # noqa: E402
 
 
 def true_function(x: tg.Tensor) -> tg.Tensor:
@@ -80,7 +83,7 @@ def save_figure(data: dict, models: dict, shown: list[int], losses: dict, best: 
 
     out.mkdir(parents=True, exist_ok=True)
     (x_tr, y_tr), (x_val, y_val) = data["train"], data["val"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5.4), layout="constrained")
     grid = tg.linspace(-1, 1, 400, device=x_tr.device)
     left.scatter(x_val.cpu(), y_val.cpu(), s=8, c="lightgray", label="validation data")
     left.scatter(x_tr.cpu(), y_tr.cpu(), s=25, c="black", zorder=3, label="training data")
@@ -92,15 +95,15 @@ def save_figure(data: dict, models: dict, shown: list[int], losses: dict, best: 
         left.plot(grid.cpu(), curve.cpu(), color=color, lw=2,
                   label=f"degree {d} ({names.get(d, '')})")
     left.set(ylim=(-2.5, 2.5), xlabel="x", ylabel="y", title="polynomial fits")
-    left.legend(fontsize=8, loc="lower right")
+    # legends under the plots, where they cover no data
+    left.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)
     degrees = sorted(losses)
     right.plot(degrees, [losses[d][0] for d in degrees], "o-", label="training loss")
     right.plot(degrees, [losses[d][1] for d in degrees], "o-", label="validation loss")
     right.axvline(best, color="tab:green", ls=":", label=f"best by validation: {best}")
     right.set(yscale="log", xlabel="polynomial degree", ylabel="mean squared error",
               title="under-fitting (left) and over-fitting (right)")
-    right.legend(fontsize=8)
-    fig.tight_layout()
+    right.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)
     path = out / "overfitting.png"
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -108,18 +111,21 @@ def save_figure(data: dict, models: dict, shown: list[int], losses: dict, best: 
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--max-degree", type=int, default=12, help="highest degree fitted")
-    p.add_argument("--n-train", type=int, default=15, help="training samples")
-    p.add_argument("--n-val", type=int, default=200, help="held-out validation samples")
-    p.add_argument("--noise", type=float, default=0.3, help="noise standard deviation")
-    p.add_argument("--steps", type=int, default=1500, help="gradient-descent steps per fit")
-    p.add_argument("--lr", type=float, default=0.05, help="learning rate")
-    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
-    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p = cli.Parser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--max-degree", type=cli.nonnegative_int, default=12,
+                   help="highest degree fitted")
+    p.add_argument("--n-train", type=cli.positive_int, default=15, help="training samples")
+    p.add_argument("--n-val", type=cli.positive_int, default=200,
+                   help="held-out validation samples")
+    p.add_argument("--noise", type=cli.nonnegative_float, default=0.3,
+                   help="noise standard deviation")
+    p.add_argument("--steps", type=cli.positive_int, default=1500,
+                   help="gradient-descent steps per fit")
+    p.add_argument("--lr", type=cli.positive_float, default=0.05, help="learning rate")
+    p.add_argument("--momentum", type=cli.nonnegative_float, default=0.9, help="SGD momentum")
+    p.add_argument("--seed", type=cli.nonnegative_int, default=0, help="random seed")
     p.add_argument("--out", type=Path, default=Path("out"), help="folder for the figure")
-    p.add_argument("--device", default="cpu", help="'cpu' or 'cuda'")
+    p.add_argument("--device", type=cli.device, default="cpu", help="'cpu' or 'cuda'")
     p.add_argument("--no-plots", action="store_true", help="skip the figure")
     args = p.parse_args(argv)
 

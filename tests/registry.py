@@ -28,6 +28,9 @@ class Op:
     float_only: bool = True
     notes: str = ""
     extra: dict = field(default_factory=dict)
+    # a UserWarning that torch gives on some drawn inputs (a regex of its start): the draws
+    # reach such edges on purpose, so the test silences it where it calls torch
+    torch_warns: str = ""
 
 
 # ---------------------------------------------------------------------------------------
@@ -271,6 +274,9 @@ def _clamp_params() -> st.SearchStrategy:
 # ---------------------------------------------------------------------------------------
 # the registry
 # ---------------------------------------------------------------------------------------
+FEW_DOF = r"(var|std)\(\): degrees of freedom is <= 0"  # one element per output: nan, as torch
+T_NOT_2D = r"Tensor\.T is deprecated on 0-D|The use of `x\.T` on tensors of dimension other"
+
 OPS: list[Op] = [
     # arithmetic, with broadcasting
     Op("add", lambda lib, a, b: a + b, broadcast(2)),
@@ -311,9 +317,10 @@ OPS: list[Op] = [
     Op("sum", lambda lib, a, **p: a.sum(**p), with_dims),
     Op("sum_all", lambda lib, a: lib.sum(a), single()),
     Op("mean", lambda lib, a, **p: a.mean(**p), with_dims),
-    Op("var", lambda lib, a, **p: a.var(**p), with_dims, notes="unbiased"),
+    Op("var", lambda lib, a, **p: a.var(**p), with_dims, notes="unbiased",
+       torch_warns=FEW_DOF),
     Op("var_biased", lambda lib, a, **p: a.var(**p, correction=0), with_dims),
-    Op("std", lambda lib, a, **p: a.std(**p), with_dims),
+    Op("std", lambda lib, a, **p: a.std(**p), with_dims, torch_warns=FEW_DOF),
     Op("max_all", lambda lib, a: a.max(), single(), kinks=True),
     Op("min_all", lambda lib, a: lib.min(a), single(), kinks=True),
     Op("max_dim", lambda lib, a, **p: a.max(**p)[0], with_dim(), kinks=True),
@@ -327,7 +334,7 @@ OPS: list[Op] = [
     Op("flatten_range", lambda lib, a: lib.flatten(a, 1, -1), single(min_dims=2)),
     Op("transpose", lambda lib, a, d0, d1: a.transpose(d0, d1), _two_dims),
     Op("permute", lambda lib, a, dims: a.permute(*dims), _permutation),
-    Op("T", lambda lib, a: a.T, single(max_dims=2)),
+    Op("T", lambda lib, a: a.T, single(max_dims=2), torch_warns=T_NOT_2D),
     Op("mT", lambda lib, a: a.mT, single(min_dims=2)),
     Op("squeeze", lambda lib, a, dim: a.squeeze() if dim is None else a.squeeze(dim), _squeeze),
     Op("unsqueeze", lambda lib, a, dim: a.unsqueeze(dim), _unsqueeze),

@@ -63,7 +63,6 @@ def test_short_last_batch_on_cuda_device() -> None:
     harness.verify(workloads.digits_epoch(TG_CUDA, samples=130, batch=64), TG_CUDA)
 
 
-@pytest.mark.skipif(not workloads.has_nn_api(), reason="tg.nn.Linear / tg.optim.SGD not yet")
 def test_module_variant_agrees() -> None:
     harness.verify(workloads.digits_epoch(CPU, samples=100, batch=32, module=True), CPU)
 

@@ -95,13 +95,13 @@ def test_every_reference_and_quote_resolves() -> None:
 def test_the_tour_walks_the_whole_path() -> None:
     refs = {f"{m[1]}::{m[2]}" for m in REF.finditer(TOUR.read_text(encoding="utf-8"))}
     for needed in ["tinygrad_sgd/tensor.py::Tensor.backward",
-                   "tinygrad_sgd/function.py::Function.apply",
-                   "tinygrad_sgd/function.py::run_backward",
-                   "tinygrad_sgd/function.py::sum_to",
+                   "tinygrad_sgd/autograd/engine.py::Function.apply",
+                   "tinygrad_sgd/autograd/engine.py::backward",
+                   "tinygrad_sgd/autograd/engine.py::sum_to",
                    "tinygrad_sgd/ops/reduce.py::Mean.backward",
-                   "tinygrad_sgd/ops/elementwise.py::Pow.backward",
-                   "tinygrad_sgd/ops/elementwise.py::Sub.backward",
-                   "tinygrad_sgd/ops/matmul.py::Matmul.backward",
+                   "tinygrad_sgd/ops/arithmetic.py::Pow.backward",
+                   "tinygrad_sgd/ops/arithmetic.py::Sub.backward",
+                   "tinygrad_sgd/ops/arithmetic.py::Matmul.backward",
                    "tinygrad_sgd/tensor.py::Tensor._accumulate_grad"]:
         assert needed in refs, f"the tour no longer visits {needed}"
 

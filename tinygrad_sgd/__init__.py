@@ -4,7 +4,7 @@
 """
 # autograd first: its functions build on Tensor, which builds on its engine
 from . import autograd
-from . import cuda, dtypes, nn, optim, utils, viz
+from . import cuda, dtypes, nn, optim, utils
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import get_device as device
 from .backend import manual_seed
@@ -29,3 +29,11 @@ long = int64
 int = int32
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    """tg.viz is imported on first use (it brings subprocess and pathlib along)."""
+    if name == "viz":
+        import importlib
+        return importlib.import_module(".viz", __name__)
+    raise AttributeError(f"module 'tinygrad_sgd' has no attribute {name!r}")

@@ -7,13 +7,16 @@ which `manual_seed` seeds.
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 import numpy as np  # host-side parsing of Python data only; ops never see numpy
 
 from . import dtypes
 from .backend import Device, get_device
+from .torch_api.checks import check_fits
 from .dtypes import dtype as DType
+from .torch_api.math_ops import expect_tensor
 from .tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "arange",
@@ -47,7 +50,8 @@ def tensor(data: Any, *more: Any, dtype: Any = None, device: Any = None,
         if module in ("cupy", "array_api_strict") and not isinstance(data, dev.array_type):
             raise RuntimeError(f"got a {module} array (device memory) for a tensor on {dev}; "
                                "pass device='cuda', or copy it to the host first")
-        array = dev.from_numpy(dtypes.host_array(data))
+        dt = dtypes.to_dtype(dtype) if dtype is not None else None
+        array = dev.from_numpy(dtypes.host_array(data, dt))
     if dtype is not None:
         array = dev.xp.astype(array, dev.xp_dtype(dtypes.to_dtype(dtype)), copy=False)
     return _finish(array, dev, requires_grad)
@@ -82,8 +86,8 @@ def _shape(size: tuple) -> tuple[int, ...]:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     try:
-        shape = tuple(int(n) for n in size)
-    except (TypeError, ValueError):
+        shape = tuple(operator.index(n) for n in size)  # zeros(2.5) is refused, as in torch
+    except TypeError:
         raise TypeError(f"size must be ints or a tuple of ints, got {size!r}") from None
     if any(n < 0 for n in shape):
         raise RuntimeError(f"Trying to create tensor with negative dimension: {list(shape)}")
@@ -94,6 +98,7 @@ def _filled(shape: tuple[int, ...], value: Any, dtype: Any, device: Any,
             requires_grad: bool) -> Tensor:
     dev = get_device(device)
     dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.scalar_dtype(value)
+    check_fits(value, dt)
     return _finish(dev.xp.full(shape, value, dtype=dev.xp_dtype(dt)), dev, requires_grad)
 
 
@@ -115,6 +120,12 @@ def empty(*size: Any, dtype: Any = None, device: Any = None,
 
 def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
+    """A tensor of `size` filled with fill_value (a number, or a 0-d tensor's value)."""
+    if isinstance(fill_value, Tensor):
+        if fill_value.ndim != 0:  # torch takes a 0-d tensor as the number it holds
+            raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not "
+                            f"Tensor of shape {list(fill_value.shape)}")
+        fill_value = fill_value.item()
     return _filled(_shape((size,)), fill_value, dtype, device, requires_grad)
 
 
@@ -123,7 +134,9 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
     """start, start + step, ... up to (not including) end; int64 unless a bound is a float."""
     if end is None:
         start, end = 0, start
-    if step == 0:
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if step == 0 or step != step:  # (torch says the same of a NaN step)
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0:
         raise RuntimeError(f"upper bound and larger bound inconsistent with step sign "
@@ -156,6 +169,10 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, device: An
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
+    """The n x m (n x n) identity matrix."""
+    for name, size in (("n", n), ("m", m)):
+        if size is not None and size < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
     dev = get_device(device)
     dt = dtypes.to_dtype(dtype) if dtype else dtypes.float32
     return _finish(dev.xp.eye(n, m, dtype=dev.xp_dtype(dt)), dev, requires_grad)
@@ -168,6 +185,16 @@ def _random(kind: str, shape: tuple[int, ...], args: tuple, dtype: Any, device: 
     if kind in ("uniform", "normal") and not dt.is_floating_point:
         raise RuntimeError(f"{'rand' if kind == 'uniform' else 'randn'} needs a floating "
                            f"dtype, got {dt!r}")
+    if kind == "integers" and dt.is_floating_point:  # randint(..., dtype=float32), as torch
+        drawn = dev.random(kind, shape, dtypes.int64, *args)  # generators draw integer dtypes
+        return _finish(dev.xp.astype(drawn, dev.xp_dtype(dt)), dev, requires_grad)
+    if kind == "integers":
+        limits = (0, 1) if dt is dtypes.bool_ else (np.iinfo(dt.name).min, np.iinfo(dt.name).max)
+        for name, bound in (("from", args[0]), ("to - 1", args[1] - 1)):
+            if not limits[0] <= bound <= limits[1]:
+                raise RuntimeError(f"{name} is out of bounds for {dt.name}: randint draws from "
+                                   f"[{args[0]}, {args[1]}), {dt.name} holds "
+                                   f"[{limits[0]}, {limits[1]}]")
     return _finish(dev.random(kind, shape, dt, *args), dev, requires_grad)
 
 
@@ -202,6 +229,8 @@ def randint(low: int, high: Any = None, size: Any = None, dtype: Any = None,
 def randperm(n: int, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """A random ordering of 0 .. n-1."""
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     return _random("permutation", (n,), (n,), dtype, device, requires_grad,
                    default=dtypes.int64)
 
@@ -212,36 +241,43 @@ def _like(t: Tensor, dtype: Any, device: Any) -> dict:
 
 def zeros_like(t: Tensor, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
+    expect_tensor("zeros_like", t)
     return zeros(t.shape, **_like(t, dtype, device), requires_grad=requires_grad)
 
 
 def ones_like(t: Tensor, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
+    expect_tensor("ones_like", t)
     return ones(t.shape, **_like(t, dtype, device), requires_grad=requires_grad)
 
 
 def empty_like(t: Tensor, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
+    expect_tensor("empty_like", t)
     return zeros_like(t, dtype, device, requires_grad)
 
 
 def full_like(t: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
+    expect_tensor("full_like", t)
     return full(t.shape, fill_value, **_like(t, dtype, device), requires_grad=requires_grad)
 
 
 def rand_like(t: Tensor, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
+    expect_tensor("rand_like", t)
     return rand(t.shape, **_like(t, dtype, device), requires_grad=requires_grad)
 
 
 def randn_like(t: Tensor, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
+    expect_tensor("randn_like", t)
     return randn(t.shape, **_like(t, dtype, device), requires_grad=requires_grad)
 
 
 def randint_like(t: Tensor, low: int, high: Any = None, dtype: Any = None,
                  device: Any = None) -> Tensor:
+    expect_tensor("randint_like", t)
     if high is None:
         low, high = 0, low
     return randint(low, high, t.shape, **_like(t, dtype, device))

@@ -11,6 +11,7 @@ array module's own dtype. Promotion follows torch, not numpy, because learners c
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np  # parsing Python data on the host
@@ -124,9 +125,10 @@ def to_dtype(value: Any) -> dtype:
 # ---------------------------------------------------------------------------------------
 # Python data on the host, with torch's dtype inference
 # ---------------------------------------------------------------------------------------
-def host_array(data: Any) -> Any:
+def host_array(data: Any, dt: dtype | None = None) -> np.ndarray:
     """Python data or a numpy array as a numpy array of a supported dtype, with torch's
-    inference: Python floats -> float32, ints -> int64, bools -> bool."""
+    inference: Python floats -> float32, ints -> int64, bools -> bool. Python numbers are
+    read straight into `dt` when it is given (see _python_numbers)."""
     if isinstance(data, np.ndarray) or isinstance(data, np.generic):
         arr = np.array(data, copy=True)  # numpy input keeps its dtype, as in torch
     else:
@@ -140,10 +142,7 @@ def host_array(data: Any) -> Any:
         except TypeError as e:
             raise RuntimeError(f"could not make a tensor of a {type(data).__name__}: {e}. "
                                "Arrays of another device must be moved explicitly") from None
-        if arr.dtype == np.float64 and not _holds_float64(data):
-            arr = arr.astype(np.float32)  # Python floats: the default dtype
-        elif arr.dtype.kind in "iu" and arr.dtype != np.int32:
-            arr = arr.astype(np.int64)
+        arr = _python_numbers(data, arr, dt)
     if arr.dtype.kind == "f" and arr.dtype.itemsize < 4:
         arr = arr.astype(np.float32)
     if arr.dtype.kind == "u" or (arr.dtype.kind == "i" and arr.dtype.itemsize < 4):
@@ -152,6 +151,60 @@ def host_array(data: Any) -> Any:
         raise TypeError(f"can't convert data of dtype {arr.dtype} to a tensor; supported: "
                         f"{', '.join(BY_NAME)}")
     return arr
+
+
+def _python_numbers(data: Any, arr: np.ndarray, dt: dtype | None) -> np.ndarray:
+    """Python numbers (`arr` is numpy's reading of `data`) in the dtype torch gives them: `dt`,
+    or torch's inference (floats -> float32, ints -> int64, bools -> bool). Each number is
+    converted once, straight into that dtype, as torch converts it: 0.1 stays 0.1 in float64
+    (never float32 on the way), 2**62 + 1 keeps its digits in int64, and a number that an
+    integer dtype can't hold is refused with torch's error, never wrapped."""
+    kind = arr.dtype.kind
+    if kind == "O" or (kind == "f" and not np.all(np.abs(arr) < 2.0 ** 63)):
+        # numpy's fallbacks for ints beyond int64: objects, or floats for [2**63, 1]
+        values = arr if kind == "O" else np.array(data, dtype=object)
+        if all(isinstance(v, (int, float, np.number, np.bool_)) for v in values.flat):
+            kind = "f" if any(isinstance(v, (float, np.floating)) for v in values.flat) else "i"
+        elif kind == "O":
+            return arr  # not numbers: _host refuses the object dtype
+    if dt is None:
+        if kind == "f":
+            dt = float64 if _holds_float64(data) else float32
+        elif kind == "b":
+            dt = bool_
+        else:
+            dt = int32 if arr.dtype == np.int32 else int64
+    if dt.is_floating_point or dt is bool_:
+        return arr.astype(dt.name)  # Python floats are doubles: numpy read them exactly
+    if arr.dtype.kind == "u":  # ints above int64's range (or numpy unsigned scalars)
+        if arr.size and arr.max() > np.iinfo(np.int64).max:
+            raise ValueError("Overflow when unpacking long long")
+        arr = arr.astype(np.int64)
+    elif arr.dtype.kind != "i":
+        # ints among floats went through float64; below 2**53 that was exact
+        exact = arr.dtype.kind == "f" and np.all(np.abs(arr) < 2.0 ** 53)
+        arr = arr.astype(np.int64) if exact else _exact_ints(np.array(data, dtype=object), dt)
+    limits = np.iinfo(dt.name)
+    if arr.size and (arr.min() < limits.min or arr.max() > limits.max):
+        raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
+    return arr.astype(dt.name)
+
+
+def _exact_ints(values: np.ndarray, dt: dtype) -> np.ndarray:
+    """Numbers (an object array) as int64, one by one as torch reads them for an integer
+    dtype: ints exactly (ValueError beyond int64), floats truncated toward zero
+    (RuntimeError when not finite or out of range)."""
+    out = np.empty(values.shape, dtype=np.int64)
+    for i, v in enumerate(values.flat):
+        if isinstance(v, (float, np.floating)):
+            if not (math.isfinite(v) and -2.0 ** 63 <= v < 2.0 ** 63):
+                raise RuntimeError(f"value cannot be converted to type {dt.name} without "
+                                   "overflow")
+            v = int(v)
+        elif not -2 ** 63 <= v < 2 ** 63:
+            raise ValueError("Overflow when unpacking long long")
+        out.flat[i] = v
+    return out
 
 
 def _holds_float64(data: Any) -> bool:

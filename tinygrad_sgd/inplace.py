@@ -26,7 +26,7 @@ from .ops.arithmetic import Add, Div, Mul, Sub
 from .ops.elementwise import Clamp, Clone
 from .ops.index import IndexPut, assign_basic
 from .ops.shape import CopySlices, ViewReplay
-from .torch_api.checks import broadcast_into, python_scalar
+from .torch_api.checks import broadcast_into, check_fits, python_scalar
 
 __all__ = ["update", "assign", "copy_", "clamp_", "track_view", "refresh_view"]
 
@@ -83,15 +83,16 @@ def assign(target: Any, key: tuple, basic: bool, value: Any) -> Any:
         raise TypeError("can't assign a NoneType to a tensor; use a number or a tensor")
     if isinstance(value, (int, float)) or not hasattr(value, "_data"):
         value = python_scalar(value)
+        check_fits(value, target._dtype)
     else:
         if value._device is not target._device:
             raise RuntimeError(f"expected a value on {target._device}, got one on "
                                f"{value._device}; move it with .to() first")
         value = value if value._dtype is target._dtype else value.to(target._dtype)
-    if recording(target, value):
-        return update(target, IndexPut, value, key=key, basic=basic)
     array = value if isinstance(value, (int, float)) else value._data
     try:
+        if recording(target, value):  # (its shape check is the array module's, as below)
+            return update(target, IndexPut, value, key=key, basic=basic)
         if basic:
             assign_basic(target._device.xp, target._data, key, array)
         else:
@@ -113,10 +114,15 @@ def copy_(target: Any, src: Any) -> Any:
 
 
 def clamp_(target: Any, low: Any, high: Any) -> Any:
-    """target = clamp(target, low, high), in place; the bounds must fit target's dtype."""
+    """target = clamp(target, low, high), in place; the bounds are numbers or tensors and
+    must fit target's dtype."""
+    if low is None and high is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if result_type(target, *(b for b in (low, high) if b is not None)) is not target._dtype:
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{target._dtype._torch_name}")
+    if hasattr(low, "_data") or hasattr(high, "_data"):  # elementwise bounds (tensors)
+        return copy_(target, target.clamp(low, high))
     return update(target, Clamp, low=python_scalar(low), high=python_scalar(high))
 
 

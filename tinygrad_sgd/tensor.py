@@ -17,14 +17,14 @@ from __future__ import annotations
 import math
 import warnings
 import weakref
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from . import dtypes, inplace
 from .autograd import engine, grad_mode
-from .backend import CPU, Device, get_device
+from .backend import Device, get_device
+from .conversion import Conversions
 from .dtypes import dtype as DType
 from .ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
-from .ops.elementwise import Cast, Clone, ToDevice
 from .ops.index import AdvancedIndex, BasicIndex
 from .torch_api.checks import dim_index
 from .torch_api.indexing import normalize_key, split_ints
@@ -32,7 +32,7 @@ from .torch_api.indexing import normalize_key, split_ints
 Scalar = int | float | bool
 
 
-class Tensor:
+class Tensor(Conversions):
     """A multi-dimensional array with reverse-mode autograd, as torch.Tensor.
 
     >>> a = tg.tensor([-1., 1.], requires_grad=True)
@@ -53,7 +53,7 @@ class Tensor:
             array = dev.xp.zeros(args, dtype=dev.xp_dtype(dt))
         else:
             data = args[0] if len(args) == 1 else args
-            array = dev.xp.astype(dev.from_numpy(dtypes.host_array(data)),
+            array = dev.xp.astype(dev.from_numpy(dtypes.host_array(data, dt)),
                                   dev.xp_dtype(dt))
         made = Tensor._make(array, dev)
         for slot in Tensor.__slots__[:-1]:
@@ -260,142 +260,7 @@ class Tensor:
                                f"point or complex dtype, got {value._dtype._torch_name}")
         self._data, self._device, self._dtype = value._data, value._device, value._dtype
 
-    # -- conversion --------------------------------------------------------------------------
-    def numpy(self) -> Any:
-        """A numpy array; shares memory on the CPU, as torch's does."""
-        if self.requires_grad:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
-                               "Use tensor.detach().numpy() instead.")
-        if self._device.type != "cpu":
-            raise TypeError(f"can't convert {self._device} device type tensor to numpy. "
-                            "Use Tensor.cpu() to copy the tensor to host memory first.")
-        return self._data
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        """np.asarray(t) and matplotlib read the values (even of a tensor requiring grad)."""
-        if self._device.type != "cpu":
-            raise TypeError(f"can't convert {self._device} device type tensor to numpy. "
-                            "Use Tensor.cpu() to copy the tensor to host memory first.")
-        return self._data if dtype is None else self._data.astype(dtype)
-
-    def item(self) -> Scalar:
-        """The value of a one-element tensor as a Python number."""
-        if self.numel() != 1:
-            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to "
-                               "Scalar")
-        return self._device.to_numpy(self._data).reshape(()).item()
-
-    def tolist(self) -> Any:
-        """The values as (nested) Python lists."""
-        return self._device.to_numpy(self._data).tolist()
-
-    def to(self, *args: Any, **kwargs: Any) -> "Tensor":
-        """to(device), to(dtype), to(device, dtype) or to(other_tensor); a no-op returns self."""
-        device, dt = kwargs.pop("device", None), kwargs.pop("dtype", None)
-        for a in args:
-            if isinstance(a, Tensor):
-                device, dt = a._device, a._dtype
-            elif isinstance(a, DType) or a in (float, int, bool):
-                dt = a
-            else:
-                device = a
-        out = self
-        if dt is not None and dtypes.to_dtype(dt) is not out._dtype:
-            dt = dtypes.to_dtype(dt)
-            if not dt.is_floating_point:  # integers have no gradient: the cast leaves the graph
-                out = out.detach()
-            out = Cast.apply(out, dtype=self._device.xp_dtype(dt))
-        if device is not None and get_device(device) is not out._device:
-            out = ToDevice.apply(out, device=get_device(device))
-        return out
-
-    def cpu(self) -> "Tensor":
-        """A copy on the CPU (self if already there)."""
-        return self.to(CPU)
-
-    def cuda(self) -> "Tensor":
-        """A copy on the GPU (self if already there)."""
-        return self.to("cuda")
-
-    def float(self) -> "Tensor":
-        """Converted to float32."""
-        return self.to(dtypes.float32)
-
-    def double(self) -> "Tensor":
-        """Converted to float64."""
-        return self.to(dtypes.float64)
-
-    def long(self) -> "Tensor":
-        """Converted to int64."""
-        return self.to(dtypes.int64)
-
-    def int(self) -> "Tensor":
-        """Converted to int32."""
-        return self.to(dtypes.int32)
-
-    def bool(self) -> "Tensor":
-        """Converted to bool."""
-        return self.to(dtypes.bool_)
-
-    def type(self, dtype: Any = None) -> Any:
-        """'tinygrad_sgd.FloatTensor' (no argument), or a copy converted to `dtype`."""
-        if dtype is None:
-            where = "cuda." if self._device.type == "cuda" else ""
-            return f"tinygrad_sgd.{where}{self._dtype.tensor_type}"
-        if isinstance(dtype, str) and dtype.endswith("Tensor"):
-            dtype = {d.tensor_type: d for d in dtypes.ALL}[dtype.split(".")[-1]]
-        return self.to(dtype)
-
-    def clone(self) -> "Tensor":
-        """A copy with its own storage; gradients flow back to self."""
-        return Clone.apply(self)
-
-    def contiguous(self) -> "Tensor":
-        """self if its elements lie in row-major order in memory, else such a copy."""
-        if self._device.is_contiguous(self._data):
-            return self
-        return Clone.apply(self, contiguous=True)
-
-    # -- Python protocols ------------------------------------------------------------------
-    def __repr__(self) -> str:
-        from .printing import tensor_repr
-        return tensor_repr(self)
-
-    def __format__(self, spec: str) -> str:
-        return format(self.item(), spec) if self.ndim == 0 else format(repr(self), spec)
-
-    def __len__(self) -> int:
-        if self.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return self.shape[0]
-
-    def __iter__(self) -> Iterator["Tensor"]:
-        if self.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.shape[0]))
-
-    def __bool__(self) -> bool:
-        if self.numel() != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self.numel()} values is "
-                               "ambiguous")
-        return bool(self.item())
-
-    def __float__(self) -> float:
-        if self.numel() != 1:
-            raise ValueError("only one element tensors can be converted to Python scalars")
-        return float(self.item())
-
-    def __int__(self) -> int:
-        if self.numel() != 1:
-            raise ValueError("only one element tensors can be converted to Python scalars")
-        return int(self.item())
-
-    def __index__(self) -> int:
-        if self._dtype.is_floating_point or self.numel() != 1:
-            raise TypeError("only integer tensors of a single element can be converted to "
-                            "an index")
-        return int(self.item())
-
+    # -- Python protocols (the rest, with the conversions, are in conversion.py) ---------
     __hash__ = object.__hash__  # by identity, like torch (== is elementwise)
 
     def __reduce_ex__(self, protocol: int) -> Any:
@@ -413,15 +278,10 @@ class Tensor:
         memo[id(self)] = copied
         return copied
 
-    # -- operators with the tensor on the right, and the unary ones ------------------------
-    def __radd__(self, other: Any) -> "Tensor":
-        return math_ops.binary(Add, other, self)
-
+    # -- operators with the tensor on the right (x + t and x * t are t + x and t * x), and
+    # the unary ones -------------------------------------------------------------------------
     def __rsub__(self, other: Any) -> "Tensor":
         return math_ops.binary(Sub, other, self)
-
-    def __rmul__(self, other: Any) -> "Tensor":
-        return math_ops.binary(Mul, other, self)
 
     def __rtruediv__(self, other: Any) -> "Tensor":
         return math_ops.binary(Div, other, self)
@@ -467,6 +327,13 @@ class Tensor:
     @property
     def mT(self) -> "Tensor":
         """The last two dimensions swapped (a batch of transposed matrices)."""
+        if self.ndim == 1:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of "
+                               f"matrices. Got 1-D tensor of shape {list(self.shape)}.")
+        if self.ndim == 0:
+            warnings.warn("Tensor.mT is deprecated on 0-D tensors. This function is the "
+                          "identity in these cases.", UserWarning, stacklevel=2)
+            return shape_ops.view(self, ())
         return shape_ops.transpose(self, -2, -1)
 
     def view_as(self, other: "Tensor") -> "Tensor":
@@ -627,16 +494,5 @@ from .torch_api import math_ops, pointwise_ops, shape_ops  # noqa: E402
 for _module in (math_ops, pointwise_ops, shape_ops):
     for _name in _module.METHODS:
         setattr(Tensor, _name, getattr(_module, _name))
-for _name, _function in (("__add__", math_ops.add), ("__sub__", math_ops.sub),
-                         ("__mul__", math_ops.mul), ("__truediv__", math_ops.div),
-                         ("__pow__", math_ops.pow), ("__matmul__", math_ops.matmul),
-                         ("__abs__", pointwise_ops.abs), ("__eq__", pointwise_ops.eq),
-                         ("__ne__", pointwise_ops.ne), ("__lt__", pointwise_ops.lt),
-                         ("__le__", pointwise_ops.le), ("__gt__", pointwise_ops.gt),
-                         ("__ge__", pointwise_ops.ge), ("__and__", pointwise_ops.bitwise_and),
-                         ("__or__", pointwise_ops.bitwise_or),
-                         ("__xor__", pointwise_ops.bitwise_xor),
-                         ("__rand__", pointwise_ops.bitwise_and),
-                         ("__ror__", pointwise_ops.bitwise_or),
-                         ("__rxor__", pointwise_ops.bitwise_xor)):
-    setattr(Tensor, _name, _function)
+    for _operator, _name in _module.OPERATORS.items():
+        setattr(Tensor, _operator, getattr(_module, _name))

@@ -8,7 +8,6 @@ once per op.
 from __future__ import annotations
 
 import functools
-import inspect
 import threading
 from typing import Any, Callable
 
@@ -46,6 +45,7 @@ class _GradMode:
     def __call__(self, fn: Callable) -> Callable:
         """Decorate `fn` so that its body (each resumption, for a generator) runs in this
         grad mode."""
+        import inspect  # here: importing it costs more than the rest of this module
         mode = self.mode
         if inspect.isgeneratorfunction(fn):
             @functools.wraps(fn)

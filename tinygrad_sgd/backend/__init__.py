@@ -30,7 +30,7 @@ class Device:
     Compares equal to its name: `t.device == 'cpu'`.
     """
 
-    __slots__ = ("type", "xp", "array_type", "description", "_to_xp", "_from_xp", "_by_id", "_rng",
+    __slots__ = ("type", "xp", "array_type", "description", "_to_xp", "_from_xp", "_by_id", "_rng", "_seed",
                  "_make_rng", "to_numpy", "from_numpy", "scatter_add", "gather", "index_put",
                  "is_contiguous", "contiguous_copy", "_random")
 
@@ -38,7 +38,7 @@ class Device:
                  to_numpy: Callable, from_numpy: Callable, scatter_add: Callable,
                  gather: Callable, index_put: Callable, random: Callable,
                  is_contiguous: Callable, contiguous_copy: Callable,
-                 make_rng: Callable = np.random.default_rng) -> None:
+                 make_rng: Callable | None = None) -> None:
         self.type, self.xp, self.array_type, self.description = type, xp, array_type, description
         # to_numpy(array) -> numpy array on the host; from_numpy(ndarray) -> array here;
         # Advanced indexing (integer arrays and masks mixed with slices) goes beyond the
@@ -51,7 +51,7 @@ class Device:
         # elements lie in row-major order; contiguous_copy(a) makes such a copy.
         self.is_contiguous, self.contiguous_copy = is_contiguous, contiguous_copy
         self._random = random  # random(device, kind, shape, dtype, *args) -> array here
-        self._make_rng = make_rng  # seed -> the generator that `random` draws from
+        self._make_rng = make_rng  # seed -> the generator `random` draws from (numpy's default)
         self._to_xp = {d: getattr(xp, d.name) for d in dtypes.ALL}
         # keyed by the dtype objects that arrays carry (numpy's np.dtype, not np.float32)
         self._from_xp = {xp.empty((0,), dtype=v).dtype: k for k, v in self._to_xp.items()}
@@ -73,7 +73,14 @@ class Device:
 
     # -- random numbers -------------------------------------------------------------------
     def seed(self, seed: int) -> None:
-        self._rng = self._make_rng(seed)
+        self._seed = seed
+        self._rng = None  # made at the first draw: importing numpy.random takes a while
+
+    def generator(self) -> Any:
+        """The random generator of this device, seeded by manual_seed (default 0)."""
+        if self._rng is None:
+            self._rng = (self._make_rng or np.random.default_rng)(self._seed)
+        return self._rng
 
     def random(self, kind: str, shape: tuple[int, ...], d: dtype, *args: Any) -> Any:
         """Draw 'uniform' (low, high), 'normal' (mean, std), 'integers' (low, high) or
@@ -125,7 +132,8 @@ def _cuda() -> Device:
             _CUDA.seed(_SEED)
         except ImportError as e:
             _CUDA_ERROR = (f"cupy is not installed ({e}); install the GPU extra with "
-                           "`pip install 'tinygrad_sgd[gpu]'` on a machine with a CUDA GPU")
+                           "`pip install -e '.[gpu]'` from a checkout, on a machine with a "
+                           "CUDA GPU")
         except Exception as e:  # a driver or runtime error from cupy
             _CUDA_ERROR = f"cupy could not use a CUDA GPU: {e}"
     if _CUDA is None:

@@ -20,7 +20,7 @@ def make_cupy(device_class: Any) -> Any:
         raise RuntimeError("cupy is installed but it sees no CUDA GPU")
 
     def random(dev: Any, kind: str, shape: tuple[int, ...], d: dtype, *args: Any) -> Any:
-        rs = dev._rng
+        rs = dev.generator()
         np_dtype = np.dtype(d.name)
         if kind == "uniform":
             return rs.uniform(args[0], args[1], size=shape).astype(np_dtype, copy=False)

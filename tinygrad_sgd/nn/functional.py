@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import dtypes
 from ..creation import arange
+from ..torch_api.math_ops import expect_tensor
 from ..tensor import Tensor
 
 __all__ = ["linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "mse_loss",
@@ -24,6 +25,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 # ---------------------------------------------------------------------------------------
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias, with weight of shape (out_features, in_features)."""
+    expect_tensor("linear", input)
     if input.ndim >= 1 and weight.ndim == 2 and input.shape[-1] != weight.shape[1]:
         rows = input.numel() // input.shape[-1] if input.shape[-1] else 0
         # torch's wording (it flattens the leading dims into rows), then what to fix
@@ -38,6 +40,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def relu(input: Tensor) -> Tensor:
     """max(0, x), elementwise."""
+    expect_tensor("relu", input)
     return input.relu()
 
 
@@ -195,6 +198,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     >>> cross_entropy(tg.tensor([[2., 0.], [0., 2.]]), tg.tensor([0, 1]))
     tensor(0.1269)
     """
+    expect_tensor("cross_entropy", input)
     _check_reduction(reduction)
     class_dim = 0 if input.ndim == 1 else 1
     if isinstance(target, Tensor) and target.dtype.is_floating_point \

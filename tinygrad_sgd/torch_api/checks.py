@@ -74,6 +74,22 @@ def broadcast_into(target: Sequence[int], shape: Sequence[int]) -> None:
                            f"shape {list(result)}")
 
 
+# what each dtype holds, for torch's check when a Python number is stored into a tensor
+_RANGES = {"int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1),
+           "float32": (-3.4028234663852886e38, 3.4028234663852886e38)}
+
+
+def check_fits(value: Any, dtype: Any) -> None:
+    """torch's check when a Python number is stored into a tensor of `dtype` (full, fill_,
+    t[i] = v): refused when the dtype can't hold it, never wrapped. (Arithmetic differs:
+    a float32 tensor + 1e300 is inf, in torch too.)"""
+    limits = _RANGES.get(dtype.name)
+    if limits is None or (dtype.is_floating_point and not math.isfinite(value)):
+        return
+    if not limits[0] <= value <= limits[1]:  # (NaN for an integer dtype fails too)
+        raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+
+
 def python_scalar(x: Any) -> Any:
     """A number as a plain Python int/float/bool, so that a numpy scalar (np.float64(0.1))
     cannot upcast a float32 array the way a numpy value would. None passes through."""

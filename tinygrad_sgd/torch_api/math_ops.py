@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from .. import dtypes
 from ..autograd.engine import Function
-from ..backend import Device
+from ..backend import CPU, Device
 from ..dtypes import dtype as DType
 from ..dtypes import result_type
 from ..ops.arithmetic import Add, Div, Matmul, Mul, Pow, Reciprocal, Sub
@@ -29,12 +29,23 @@ __all__ = ["add", "sub", "mul", "div", "pow", "square", "neg", "matmul", "mm", "
 # these are Tensor methods too: t.mean() is mean(t) (tensor.py attaches them)
 METHODS = ("add", "sub", "mul", "div", "pow", "square", "matmul", "sum", "mean", "var", "std",
            "max", "min", "all", "any", "argmax", "argmin", "softmax", "log_softmax")
+# and operators: `x @ a` is matmul(x, a); `2 * t` is mul(t, 2) (the same numbers)
+OPERATORS = {"__add__": "add", "__radd__": "add", "__sub__": "sub", "__mul__": "mul",
+             "__rmul__": "mul", "__truediv__": "div", "__pow__": "pow", "__matmul__": "matmul"}
 
 
 class MaxMin(NamedTuple):
     """What max(dim) and min(dim) return, as torch.return_types.max does."""
     values: Tensor
     indices: Tensor
+
+
+def expect_tensor(name: str, x: Any, arg: str = "input", position: int = 1) -> None:
+    """torch's TypeError for a non-Tensor argument, naming it: `tg.exp(1.0)` raises
+    "exp(): argument 'input' (position 1) must be Tensor, not float"."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, "
+                        f"not {type(x).__name__}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -97,11 +108,8 @@ def _promoted(fn: type[Function], a: Any, b: Any) -> Tensor:
     device = a._device if isinstance(a, Tensor) else b._device
     a, b = operand(a, device), operand(b, device)
     dt = _op_dtype(fn, a, b)
-    if fn is Sub and builtins.any(isinstance(x, Tensor) and x._dtype is dtypes.bool_
-                                  for x in (a, b)):
-        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
-                           "supported. If you are trying to invert a mask, use the `~` or "
-                           "`logical_not()` operator instead.")
+    if fn is Sub:
+        _refuse_bool_subtraction(a, b)
     if fn is Div and not isinstance(a, Tensor) and dt.is_floating_point:
         # number / x, as torch computes it: x's reciprocal (saved for backward) times it
         return binary(Mul, Reciprocal.apply(cast(b, dt)), a)
@@ -110,6 +118,19 @@ def _promoted(fn: type[Function], a: Any, b: Any) -> Tensor:
     if fn is Pow and not isinstance(a, Tensor):  # 2 ** x: d/dx needs log(2) as an array
         a = Tensor._make(device.xp.asarray(a, dtype=device.xp_dtype(dt)), device)
     return fn.apply(cast(a, dt), cast(b, dt))
+
+
+def _refuse_bool_subtraction(a: Any, b: Any) -> None:
+    """torch refuses `-` with a bool operand: a bool tensor or a Python bool."""
+    bools = [x.__class__ is bool or (isinstance(x, Tensor) and x._dtype is dtypes.bool_)
+             for x in (a, b)]
+    if builtins.all(bools):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if builtins.any(bools):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
 
 
 def _op_dtype(fn: type[Function], a: Any, b: Any) -> DType:
@@ -123,12 +144,15 @@ def inplace_operand(target: Tensor, fn: type[Function], other: Any) -> Any:
     """`other` for target += other (or -=, *=, /=): the result keeps the target's dtype and
     shape, so check that it fits in them, as torch does, before anything changes."""
     if (other.__class__ is Tensor and other._dtype is target._dtype
+            and target._dtype.is_floating_point  # (int /= int must be refused below)
             and other._device is target._device and other.shape == target.shape):
         return other  # the SGD step, p -= lr * p.grad: nothing to convert or check
     other = operand(other, target._device)
     if isinstance(other, Tensor) and other._device is not target._device:
         raise RuntimeError(f"expected all tensors to be on the same device, but found at "
                            f"least two devices, {target._device} and {other._device}")
+    if fn is Sub:
+        _refuse_bool_subtraction(target, other)
     dt = _op_dtype(fn, target, other)
     if dt.category > target._dtype.category:
         raise RuntimeError(f"result type {dt._torch_name} can't be cast to the desired "
@@ -146,38 +170,61 @@ def _floating(t: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------------------
 # arithmetic and matrix products
 # ---------------------------------------------------------------------------------------
+def _number_input(name: str, input: Any, other: Any) -> Any:
+    """add, sub, mul and div take a Python number on either side, as torch does; with no
+    Tensor on either side, input becomes a 0-d tensor (torch.add(1, 2) is tensor(3))."""
+    if isinstance(input, Tensor) or isinstance(other, Tensor):
+        return input
+    if input.__class__ not in (int, float, bool):
+        expect_tensor(name, input)
+    return Tensor._make(CPU.xp.asarray(input, dtype=CPU.xp_dtype(dtypes.scalar_dtype(input))),
+                        CPU)
+
+
 def add(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """input + alpha·other."""
+    input = _number_input("add", input, other)
     return binary(Add, input, other if alpha == 1 else other * alpha)
 
 
 def sub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """input - alpha·other."""
+    input = _number_input("sub", input, other)
     return binary(Sub, input, other if alpha == 1 else other * alpha)
 
 
 def mul(input: Tensor, other: Any) -> Tensor:
-    return binary(Mul, input, other)
+    """input · other, elementwise (broadcasting)."""
+    return binary(Mul, _number_input("mul", input, other), other)
 
 
 def div(input: Tensor, other: Any) -> Tensor:
-    return binary(Div, input, other)
+    """input / other, elementwise; integers divide into floats."""
+    return binary(Div, _number_input("div", input, other), other)
 
 
 def pow(input: Any, exponent: Any) -> Tensor:
+    """input ** exponent, elementwise; either may be a number."""
+    if not isinstance(exponent, Tensor):  # pow(2, x) takes a number base, pow(2, 3) doesn't
+        expect_tensor("pow", input)
     return binary(Pow, input, exponent)
 
 
 def square(input: Tensor) -> Tensor:
+    """input ** 2."""
+    expect_tensor("square", input)
     return binary(Pow, input, 2)
 
 
 def neg(input: Tensor) -> Tensor:
+    """-input."""
+    expect_tensor("neg", input)
     return -input
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """input @ other with torch.matmul's rules for 1-D, 2-D and batched operands."""
+    expect_tensor("matmul", input)
     a, b = input, operand(other, input._device)
     if not isinstance(b, Tensor):
         raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(b).__name__}")
@@ -197,6 +244,9 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """The product of two matrices (2-D only; matmul handles the rest)."""
+    expect_tensor("mm", input)
+    expect_tensor("mm", mat2, "mat2", 2)
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm(): both arguments must be 2-D, got {input.ndim}-D and "
                            f"{mat2.ndim}-D")
@@ -209,6 +259,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None, *,
         axis: Any = None) -> Tensor:
     """The sum of the elements (along `dim`, or `axis` as numpy names it)."""
+    expect_tensor("sum", input)
     dim = dim if axis is None else axis
     x = input.to(dtype) if dtype is not None else input
     if not x._dtype.is_floating_point and x._dtype is not dtypes.int64:
@@ -219,6 +270,7 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None, *,
          axis: Any = None) -> Tensor:
     """The mean of the elements (along `dim`): the lesson's mse is ((y_hat - y) ** 2).mean()."""
+    expect_tensor("mean", input)
     x = input.to(dtype) if dtype is not None else input
     if not x._dtype.is_floating_point:
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either "
@@ -231,12 +283,14 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = Non
 def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None, axis: Any = None) -> Tensor:
     """Variance, with Bessel's correction (divide by N - 1) unless correction=0."""
+    expect_tensor("var", input)
     return _moment(Var, input, dim if axis is None else axis, unbiased, keepdim, correction)
 
 
 def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None, axis: Any = None) -> Tensor:
     """Standard deviation, the square root of var() (Bessel's correction by default)."""
+    expect_tensor("std", input)
     return _moment(Std, input, dim if axis is None else axis, unbiased, keepdim, correction)
 
 
@@ -260,6 +314,7 @@ def _moment(fn: type[Function], t: Tensor, dim: Any, unbiased: Any, keepdim: boo
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
     """The largest element, or (values, indices) along `dim`; max(a, b) is maximum(a, b)."""
+    expect_tensor("max", input)
     if isinstance(dim, Tensor):
         return binary(Maximum, input, dim)
     return _extreme(input, Max, "argmax", dim if axis is None else axis, keepdim)
@@ -267,6 +322,7 @@ def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = No
 
 def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
     """The smallest element, or (values, indices) along `dim`; min(a, b) is minimum(a, b)."""
+    expect_tensor("min", input)
     if isinstance(dim, Tensor):
         return binary(Minimum, input, dim)
     return _extreme(input, Min, "argmin", dim if axis is None else axis, keepdim)
@@ -293,11 +349,13 @@ def _extreme(t: Tensor, full: type[Function], arg: str, dim: Any, keepdim: bool)
 
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """True where every element (along dim) is nonzero; outside the graph."""
+    expect_tensor("all", input)
     return _logical_reduce(input, "all", dim, keepdim)
 
 
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """True where some element (along dim) is nonzero; outside the graph."""
+    expect_tensor("any", input)
     return _logical_reduce(input, "any", dim, keepdim)
 
 
@@ -311,12 +369,14 @@ def _logical_reduce(t: Tensor, name: str, dim: Any, keepdim: bool) -> Tensor:
 def argmax(input: Tensor, dim: Any = None, keepdim: bool = False, *,
            axis: Any = None) -> Tensor:
     """The index of the largest element (of the flattened tensor when dim is None)."""
+    expect_tensor("argmax", input)
     return _arg_reduce(input, "argmax", dim if axis is None else axis, keepdim)
 
 
 def argmin(input: Tensor, dim: Any = None, keepdim: bool = False, *,
            axis: Any = None) -> Tensor:
     """The index of the smallest element (of the flattened tensor when dim is None)."""
+    expect_tensor("argmin", input)
     return _arg_reduce(input, "argmin", dim if axis is None else axis, keepdim)
 
 
@@ -345,11 +405,13 @@ def _arg_reduce(t: Tensor, name: str, dim: Any, keepdim: bool) -> Tensor:
 
 def softmax(input: Tensor, dim: int) -> Tensor:
     """e^x / Σ e^x along dim: each slice becomes probabilities."""
+    expect_tensor("softmax", input)
     return Softmax.apply(_floating(input), dim=dim_index(dim, input.ndim))
 
 
 def log_softmax(input: Tensor, dim: int) -> Tensor:
     """log(softmax(x)) along dim, computed without overflow."""
+    expect_tensor("log_softmax", input)
     return LogSoftmax.apply(_floating(input), dim=dim_index(dim, input.ndim))
 
 

@@ -10,12 +10,14 @@ from ..dtypes import result_type
 from ..ops.shape import Cat, Expand, Permute, Reshape, Stack, View
 from ..tensor import Tensor
 from .checks import dim_index, dim_tuple, infer_shape, shape_arg
+from .math_ops import expect_tensor
 
 __all__ = ["view", "reshape", "flatten", "permute", "transpose", "t", "squeeze", "unsqueeze",
            "expand", "cat", "concat", "stack"]
 # these are Tensor methods too: t.view(2, 3) is view(t, 2, 3) (tensor.py attaches them)
 METHODS = ("view", "reshape", "flatten", "permute", "transpose", "t", "squeeze", "unsqueeze",
            "expand")
+OPERATORS: dict[str, str] = {}
 
 
 # ---------------------------------------------------------------------------------------
@@ -40,6 +42,7 @@ def view(input: Tensor, *shape: Any) -> Tensor:
 
 def reshape(input: Tensor, *shape: Any) -> Tensor:
     """A view when the storage allows it, else a copy (torch's rule)."""
+    expect_tensor("reshape", input)
     new_shape = infer_shape(input.numel(), shape)
     try:
         return View.apply(input, shape=new_shape)
@@ -48,6 +51,7 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    expect_tensor("flatten", input)
     if input.ndim == 0:
         return reshape(input, 1)
     s, e = dim_index(start_dim, input.ndim), dim_index(end_dim, input.ndim)
@@ -55,6 +59,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
+    expect_tensor("permute", input)
     if not dims:
         raise TypeError('permute() missing 1 required positional arguments: "dims"')
     dims = shape_arg(dims)
@@ -69,13 +74,16 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    expect_tensor("transpose", input)
     order = list(range(input.ndim))
     d0, d1 = dim_index(dim0, input.ndim), dim_index(dim1, input.ndim)
-    order[d0], order[d1] = order[d1], order[d0]
+    if order:  # a 0-d tensor accepts dims 0 and -1, with nothing to swap
+        order[d0], order[d1] = order[d1], order[d0]
     return Permute.apply(input, dims=tuple(order))
 
 
 def t(input: Tensor) -> Tensor:
+    expect_tensor("t", input)
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{input.ndim}D")
@@ -84,12 +92,14 @@ def t(input: Tensor) -> Tensor:
 
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     """Drop axes of size 1 (all of them, or those of `dim` that have size 1)."""
+    expect_tensor("squeeze", input)
     dims = range(input.ndim) if dim is None else dim_tuple(dim, input.ndim) or ()
     return view(input, tuple(n for i, n in enumerate(input.shape)
                              if not (i in dims and n == 1)))
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    expect_tensor("unsqueeze", input)
     d = dim_index(dim, input.ndim + 1)
     return view(input, input.shape[:d] + (1,) + input.shape[d:])
 
@@ -112,11 +122,26 @@ def expand(input: Tensor, *shape: Any) -> Tensor:
                                f"match the existing size ({n}) at non-singleton dimension "
                                f"{lead + i}.  Target sizes: {list(shape)}.  Tensor sizes: "
                                f"{list(input.shape)}")
+    for i, n in enumerate(target):
+        if n < 0:  # -1 keeps an existing size; a new dim has none to keep
+            where = "a leading, non-existing dimension" if i < lead else "dimension"
+            raise RuntimeError(f"The expanded size of the tensor ({n}) isn't allowed in "
+                               f"{where} {i}.  Target sizes: {list(shape)}.  Tensor sizes: "
+                               f"{list(input.shape)}")
     return Expand.apply(input, shape=target)
 
 
+def _tensor_list(name: str, tensors: Sequence[Tensor]) -> list[Tensor]:
+    """cat's and stack's tensors as a list; a Tensor is refused, as in torch (iterating it
+    would quietly give its rows)."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        f"not Tensor")
+    return list(tensors)
+
+
 def _same_device_and_dtype(name: str, tensors: Sequence[Tensor]) -> list[Tensor]:
-    tensors = list(tensors)
+    tensors = _tensor_list(name, tensors)
     if not tensors:
         raise ValueError(f"{name}(): expected a non-empty list of Tensors")
     for i, x in enumerate(tensors):
@@ -132,7 +157,7 @@ def _same_device_and_dtype(name: str, tensors: Sequence[Tensor]) -> list[Tensor]
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim; the other sizes must match."""
-    tensors = list(tensors)
+    tensors = _tensor_list("cat", tensors)
     if builtins.any(isinstance(x, Tensor) and x.ndim > 1 for x in tensors):
         # torch's legacy rule: an empty 1-D tensor (res = tensor([]) before a loop of
         # res = cat([res, rows])) is skipped
@@ -159,6 +184,9 @@ concat = cat
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Stack equal-shaped tensors along a new dim."""
+    tensors = _tensor_list("stack", tensors)
+    if not tensors:  # torch: RuntimeError here, ValueError for cat
+        raise RuntimeError("stack expects a non-empty TensorList")
     tensors = _same_device_and_dtype("stack", tensors)
     for i, x in enumerate(tensors):
         if x.shape != tensors[0].shape:
