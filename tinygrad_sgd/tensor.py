@@ -76,14 +76,6 @@ class Tensor(Conversions):
         return t
 
     # -- the engine's protocol (see autograd/engine.py) ------------------------------------
-    def _output(self, array: Any, device: Device, node: Any) -> "Tensor":
-        """A new tensor for an op's result; `node` made it (None: outside the graph)."""
-        if array.__class__ is not device.array_type:  # numpy returns scalars for 0-d results
-            array = device.xp.asarray(array)
-        if array.dtype is self._data.dtype:  # most ops keep their input's dtype
-            return Tensor._make(array, device, self._dtype, node)
-        return Tensor._make(array, device, None, node)
-
     def _became_view(self, source: "Tensor", op: type, options: dict) -> None:
         inplace.track_view(self, source, op, options)
 
@@ -278,16 +270,36 @@ class Tensor(Conversions):
         memo[id(self)] = copied
         return copied
 
-    # -- operators with the tensor on the right (x + t and x * t are t + x and t * x), and
-    # the unary ones -------------------------------------------------------------------------
+    # -- Python's arithmetic operators: dtype promotion in math_ops.binary, the math in ops/
+    def __add__(self, other: Any) -> "Tensor":
+        return math_ops.binary(Add, self, other)
+
+    def __radd__(self, other: Any) -> "Tensor":
+        return math_ops.binary(Add, other, self)
+
+    def __sub__(self, other: Any) -> "Tensor":
+        return math_ops.binary(Sub, self, other)
+
     def __rsub__(self, other: Any) -> "Tensor":
         return math_ops.binary(Sub, other, self)
+
+    def __mul__(self, other: Any) -> "Tensor":
+        return math_ops.binary(Mul, self, other)
+
+    def __rmul__(self, other: Any) -> "Tensor":
+        return math_ops.binary(Mul, other, self)
+
+    def __truediv__(self, other: Any) -> "Tensor":
+        return math_ops.binary(Div, self, other)
 
     def __rtruediv__(self, other: Any) -> "Tensor":
         return math_ops.binary(Div, other, self)
 
     def __rpow__(self, other: Any) -> "Tensor":
         return math_ops.binary(Pow, other, self)
+
+    def __pow__(self, exponent: Any) -> "Tensor":
+        return math_ops.binary(Pow, self, exponent)
 
     def __rmatmul__(self, other: Any) -> "Tensor":
         return math_ops.matmul(math_ops.operand(other, self._device), self)

@@ -19,7 +19,9 @@ The engine knows tensors only through this protocol (tensor.py implements it):
     t.requires_grad         whether gradients flow into it
     t.grad_fn               the node that computed it, or None for a leaf
     t._version              [n], bumped by every in-place change (shared with views)
-    t._output(array, device, node)   a new tensor for an op's result (node None: no graph)
+    t._dtype                its dtype (the engine only passes it on)
+    t._make(array, device, dtype, node)   a new tensor for an op's result: of `dtype`
+                            (None: look it up), made by `node` (None: outside the graph)
     t._became_view(source, op, options)   the result of a view op shares source's storage
     t._accumulate_grad(array)        a leaf adds a gradient into its .grad
 An op's other inputs are Python numbers, constants that need no gradient.
@@ -51,17 +53,6 @@ hooks = _Hooks()
 _FREED = object()  # what a node's saved arrays become once its backward has run
 
 
-class _NoGrads(dict):
-    """_NO_GRADS[n] is (False,) * n, made once per n: most ops run outside the graph."""
-
-    def __missing__(self, n: int) -> tuple:
-        self[n] = (False,) * n
-        return self[n]
-
-
-_NO_GRADS = _NoGrads()
-
-
 class Function:
     """Base class of every differentiable op, and one node of the graph.
 
@@ -70,8 +61,7 @@ class Function:
     none). Both compute on raw arrays with `ctx.xp`, the array namespace of the device.
     """
 
-    is_view = False  # True for ops whose output shares the input's storage
-    changes_device = False  # True for the op that copies to options["device"]
+    is_view = False  # True for ops whose output shares the input's storage (a view)
     hooks: Any = ()  # see the module docstring
     _saved: Any = ()
     _saved_versions: Any = ()
@@ -91,11 +81,11 @@ class Function:
                 "intermediate values of the graph are freed when you call .backward(). "
                 "Specify retain_graph=True if you need to backward through the graph a "
                 "second time.")
-        for version, expected, array in self._saved_versions:
+        for version, expected, dtype, shape in self._saved_versions:
             if version[0] != expected:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: [{array.dtype} array of shape {array.shape}] "
+                    f"by an inplace operation: [{dtype} array of shape {shape}] "
                     f"saved by {self.name()} is at version {version[0]}; expected version "
                     f"{expected} instead. Compute the in-place change on a copy "
                     "(x = x.clone()) or after calling backward().")
@@ -116,44 +106,44 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Any, **options: Any) -> Any:
-        """Run the op on tensors (and Python numbers) and, when grad mode is on and some
-        input requires grad, record it as a node of the graph."""
+        """Run the op on tensors (and Python numbers, which are constants) and, when grad
+        mode is on and an input requires grad, record it as a node of the graph."""
         ctx = cls()
         arrays = []
         shapes = []
-        parents = []  # per input: the node or leaf its gradient goes to, or None
-        first = None  # the first tensor: the result lives on its device
+        parents = []  # where each input's gradient goes: its node, the leaf itself, or nowhere
+        needs = []  # whether that input needs a gradient
+        tensor = None  # the last input tensor: the result is made like it
         for x in inputs:
             if isinstance(x, (int, float)):  # a Python number: a constant
                 arrays.append(x)
                 shapes.append(())
                 parents.append(None)
+                needs.append(False)
                 continue
-            if first is None:
-                first = x
-            elif x._device is not first._device:
-                raise RuntimeError(
-                    f"{cls.__name__}: expected all tensors to be on the same device, but "
-                    f"found at least two devices, {first._device} and {x._device}. Move "
-                    "them with .to(device) first.")
+            if tensor is not None and x._device is not tensor._device:
+                raise _mixed_devices(cls, tensor._device, x._device)
+            tensor = x
             arrays.append(x._data)
             shapes.append(x._data.shape)
-            parents.append((x.grad_fn or x) if x.requires_grad else None)
-        needs = [p is not None for p in parents]  # which inputs backward must differentiate
+            needs.append(x.requires_grad)
+            parents.append((x.grad_fn or x) if needs[-1] else None)
+        device = tensor._device
         record = grad_mode.state.enabled and True in needs
-        ctx.needs_input_grad = tuple(needs) if record else _NO_GRADS[len(needs)]
-        ctx.xp = first._device.xp
-        ctx.device = first._device
+        ctx.needs_input_grad = tuple(needs) if record else (False,) * len(needs)
+        ctx.xp, ctx.device = device.xp, device
         out = ctx.forward(*arrays, **options)
-        device = options["device"] if cls.changes_device else first._device
-        result = first._output(out, device, ctx if record else None)
+        device = options.get("device", device)  # (only ToDevice's result moves)
+        if out.__class__ is not device.array_type:  # numpy gives scalars for 0-d results
+            out = device.xp.asarray(out)
+        dtype = tensor._dtype if out.dtype is tensor._data.dtype else None  # None: look it up
+        result = tensor._make(out, device, dtype, ctx if record else None)
         if cls.is_view:
             result._became_view(inputs[0], cls, options)
         if record:
-            ctx.parents = parents
-            ctx.input_shapes = shapes
+            ctx.parents, ctx.input_shapes = parents, shapes
             if ctx._saved:
-                ctx._saved_versions = _versions_of_saved(ctx._saved, inputs, result)
+                ctx._saved_versions = _versions_of_saved(ctx._saved, (*inputs, result))
             for hook in hooks.on_record:
                 hook(ctx)
         return result
@@ -165,14 +155,23 @@ class Function:
         raise NotImplementedError
 
 
-def _versions_of_saved(saved: tuple, inputs: tuple, output: Any) -> list:
-    """(version counter, its value now, array) for each saved array that is an input's or
-    the output's storage: `saved_tensors` checks that no in-place change moved them."""
-    found = []
-    for t in (*inputs, output):
-        if not isinstance(t, (int, float)) and any(a is t._data for a in saved):
-            found.append((t._version, t._version[0], t._data))
-    return found
+def _versions_of_saved(saved: tuple, tensors: tuple) -> list:
+    """(version counter, its value now, dtype, shape) of each tensor (an input or the
+    output) whose array was saved: `saved_tensors` checks that no in-place change moved it."""
+    versions = []
+    for t in tensors:
+        if isinstance(t, (int, float)):  # a number: nothing to change in place
+            continue
+        for array in saved:
+            if array is t._data:
+                versions.append((t._version, t._version[0], array.dtype, array.shape))
+    return versions
+
+
+def _mixed_devices(op: type, first: Any, other: Any) -> RuntimeError:
+    return RuntimeError(f"{op.__name__}: expected all tensors to be on the same device, but "
+                        f"found at least two devices, {first} and {other}. Move them with "
+                        ".to(device) first.")
 
 
 def sum_to(xp: Any, grad: Any, shape: tuple[int, ...]) -> Any:
@@ -208,12 +207,11 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bool
     ready = [n for n in pending if isinstance(n, Function) and n not in consumers]
     while ready:
         node = ready.pop()
-        grad_output = pending.pop(node, None)  # None: no gradient reached this node
-        grads = _run_node(node, grad_output, retain_graph)
+        grad_output = pending.pop(node, None)  # complete now; None if nothing reached it
+        grads = _call_backward(node, grad_output, retain_graph) if grad_output is not None \
+            else [None] * len(node.parents)
         for parent, grad, shape in zip(node.parents, grads, node.input_shapes):
-            if parent is None:  # a constant, or an input that needs no gradient
-                continue
-            if grad is not None:
+            if parent is not None and grad is not None:  # (None: a constant, or no gradient)
                 if grad.shape != shape:  # undo broadcasting: the adjoint of broadcast is sum
                     grad = sum_to(node.xp, grad, shape)
                 _add(pending, parent, grad)
@@ -222,21 +220,19 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bool
                 if consumers[parent] == 0:  # every consumer has sent its share
                     ready.append(parent)
     for leaf, grad in pending.items():  # what is left are the leaves, each gradient complete
-        if to_leaf is None:
-            leaf._accumulate_grad(grad)
-        else:
-            to_leaf(leaf, grad)
+        (to_leaf or _into_grad)(leaf, grad)
 
 
-def _run_node(node: Function, grad_output: Any, retain_graph: bool) -> Sequence[Any]:
-    """Call one node's backward: one gradient per input (all None if none arrived)."""
-    if grad_output is None:
-        return (None,) * len(node.parents)
+def _into_grad(leaf: Any, grad: Any) -> None:
+    leaf._accumulate_grad(grad)
+
+
+def _call_backward(node: Function, grad_output: Any, retain_graph: bool) -> Sequence[Any]:
+    """Call one node's backward: one gradient per input."""
     for hook in node.hooks:
         hook(grad_output)
     grads = node.backward(grad_output)
-    if not isinstance(grads, tuple):
-        grads = (grads,)
+    grads = grads if isinstance(grads, tuple) else (grads,)
     if len(grads) != len(node.parents):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of "
                            f"gradients (expected {len(node.parents)}, got {len(grads)})")
@@ -244,7 +240,6 @@ def _run_node(node: Function, grad_output: Any, retain_graph: bool) -> Sequence[
         hook(node, grad_output, grads)
     if not retain_graph:  # free the graph's saved arrays as we go
         node._saved = _FREED
-        node._saved_versions = ()
     return grads
 
 
@@ -254,13 +249,11 @@ def _count_consumers(targets: Iterable[Any]) -> dict[Function, int]:
     consumers: dict[Function, int] = {}
     stack = [n for n in targets if isinstance(n, Function)]
     while stack:
-        node = stack.pop()
-        for parent in node.parents:
+        for parent in stack.pop().parents:
             if isinstance(parent, Function):
-                if parent not in consumers:  # first time seen: walk on from it
-                    consumers[parent] = 0
+                consumers[parent] = consumers.get(parent, 0) + 1
+                if consumers[parent] == 1:  # first time seen: walk on from it
                     stack.append(parent)
-                consumers[parent] += 1
     return consumers
 
 

@@ -203,7 +203,7 @@ class Function:
                 return cls.forward(ctx, *args)
         result = cls._node_class.apply(*tensors, args=args)
         node = result.grad_fn
-        node._saved_versions = [(t._version, t._version[0], t._data)
+        node._saved_versions = [(t._version, t._version[0], t._data.dtype, t._data.shape)
                                 for t in node._saved if t is not None]
         if node.single:
             result._version = node.returned._version  # so that y += 1 is seen by the check

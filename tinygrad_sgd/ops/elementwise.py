@@ -208,8 +208,6 @@ class ToDevice(Function):
     """out = a copied to another device (explicitly: .to('cuda'), .cpu());
     d/da = g copied back"""
 
-    changes_device = True
-
     def forward(ctx, a, device):
         ctx.target = device
         return device.from_numpy(ctx.device.to_numpy(a))

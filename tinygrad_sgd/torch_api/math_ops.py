@@ -29,9 +29,8 @@ __all__ = ["add", "sub", "mul", "div", "pow", "square", "neg", "matmul", "mm", "
 # these are Tensor methods too: t.mean() is mean(t) (tensor.py attaches them)
 METHODS = ("add", "sub", "mul", "div", "pow", "square", "matmul", "sum", "mean", "var", "std",
            "max", "min", "all", "any", "argmax", "argmin", "softmax", "log_softmax")
-# and operators: `x @ a` is matmul(x, a); `2 * t` is mul(t, 2) (the same numbers)
-OPERATORS = {"__add__": "add", "__radd__": "add", "__sub__": "sub", "__mul__": "mul",
-             "__rmul__": "mul", "__truediv__": "div", "__pow__": "pow", "__matmul__": "matmul"}
+# and operators (tensor.py defines + - * / ** themselves): `x @ a` is matmul(x, a)
+OPERATORS = {"__matmul__": "matmul"}
 
 
 class MaxMin(NamedTuple):
