@@ -7,6 +7,7 @@ mirrors torch's). Adding an op to the library means adding one row here.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -28,9 +29,18 @@ class Op:
     float_only: bool = True
     notes: str = ""
     extra: dict = field(default_factory=dict)
-    # a UserWarning that torch gives on some drawn inputs (a regex of its start): the draws
-    # reach such edges on purpose, so the test silences it where it calls torch
+    # a UserWarning that torch gives on some drawn inputs (a regex of its start), and
+    # tinygrad_sgd with it where it warns as torch does: the draws reach such edges on
+    # purpose, so run() silences it (test_autograd_edges.py asserts the warnings themselves)
     torch_warns: str = ""
+
+    def run(self, lib: Any, *tensors: Any, **params: Any) -> Any:
+        """fn(lib, *tensors, **params), with the warning the draws provoke on purpose
+        (torch_warns) silenced, in either library."""
+        with warnings.catch_warnings():
+            if self.torch_warns:
+                warnings.filterwarnings("ignore", self.torch_warns, UserWarning)
+            return self.fn(lib, *tensors, **params)
 
 
 # ---------------------------------------------------------------------------------------
