@@ -50,6 +50,7 @@ def sigmoid(input: Tensor) -> Tensor:
 
 
 def tanh(input: Tensor) -> Tensor:
+    """The hyperbolic tangent of each element, in (-1, 1); see tinygrad_sgd.tanh."""
     return input.tanh()
 
 
