@@ -152,3 +152,9 @@ class detect_anomaly(set_detect_anomaly):
             with detect_anomaly(self.check_nan):
                 return fn(*args, **kwargs)
         return wrapper
+
+
+# loaded on first use, after the package's annotations were resolved: resolve ours too
+from .. import helptext as _helptext  # noqa: E402
+
+_helptext.resolve(sys.modules[__name__])
