@@ -7,6 +7,7 @@ mirrors torch's). Adding an op to the library means adding one row here.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -28,9 +29,21 @@ class Op:
     float_only: bool = True
     notes: str = ""
     extra: dict = field(default_factory=dict)
-    # a UserWarning that torch gives on some drawn inputs (a regex of its start): the draws
-    # reach such edges on purpose, so the test silences it where it calls torch
+    # a UserWarning that torch gives on some drawn inputs (a regex of its start), and
+    # tinygrad_sgd with it where it warns as torch does: the draws reach such edges on
+    # purpose, so run() silences it (test_autograd_edges.py asserts the warnings themselves)
     torch_warns: str = ""
+    # how the row reads in torch, for docs/ops.md, where fn goes through a helper below
+    # (otherwise tools/make_ops_doc.py shows fn's own body, with lib read as torch)
+    spelling: str = ""
+
+    def run(self, lib: Any, *tensors: Any, **params: Any) -> Any:
+        """fn(lib, *tensors, **params), with the warning the draws provoke on purpose
+        (torch_warns) silenced, in either library."""
+        with warnings.catch_warnings():
+            if self.torch_warns:
+                warnings.filterwarnings("ignore", self.torch_warns, UserWarning)
+            return self.fn(lib, *tensors, **params)
 
 
 # ---------------------------------------------------------------------------------------
@@ -343,13 +356,16 @@ OPS: list[Op] = [
     Op("stack", lambda lib, *xs, dim: lib.stack(list(xs), dim=dim), lambda: _joined(True)),
     # indexing
     Op("getitem_basic", lambda lib, a, key: a[key], _basic_index),
-    Op("getitem_advanced", lambda lib, a, key: a[_key(lib, key, a.device)], _advanced_index),
-    Op("setitem", lambda lib, a, v, key: _setitem(lib, a, v, key), _setitem_inputs),
+    Op("getitem_advanced", lambda lib, a, key: a[_key(lib, key, a.device)], _advanced_index,
+       spelling="a[index]  (index: an int64 tensor or list, or a bool mask)"),
+    Op("setitem", lambda lib, a, v, key: _setitem(lib, a, v, key), _setitem_inputs,
+       spelling="a[key] = v"),
     # in place, recorded in the graph
-    Op("iadd", _inplace("add_"), into_first),
-    Op("isub", _inplace("sub_"), into_first),
-    Op("imul", _inplace("mul_"), into_first),
-    Op("idiv", _inplace("div_"), into_first, domain=("any", "nonzero")),
+    Op("iadd", _inplace("add_"), into_first, spelling="a.add_(b)  (a += b)"),
+    Op("isub", _inplace("sub_"), into_first, spelling="a.sub_(b)  (a -= b)"),
+    Op("imul", _inplace("mul_"), into_first, spelling="a.mul_(b)  (a *= b)"),
+    Op("idiv", _inplace("div_"), into_first, domain=("any", "nonzero"),
+       spelling="a.div_(b)  (a /= b)"),
     # conversions that autograd passes through
     Op("double", lambda lib, a: a.double() * 2, single()),
     Op("clone", lambda lib, a: a.clone(), single()),

@@ -20,7 +20,7 @@ def _inputs(arrays: list, device: str) -> list:
 
 def _valid(op: Op, arrays: list, params: dict) -> bool:
     try:
-        op.fn(tg, *_inputs(arrays, "cpu"), **params)
+        op.run(tg, *_inputs(arrays, "cpu"), **params)
         return True
     except Exception:
         return False
@@ -34,8 +34,8 @@ def test_gradcheck(op: Op, data: st.DataObject) -> None:
     assume(sum(a.size for a in arrays) <= 40)
     assume(_valid(op, arrays, params))
     inputs = _inputs(arrays, "cpu")
-    assume(np.all(np.isfinite(to_numpy(op.fn(tg, *inputs, **params)))))  # var of 1 value
-    assert tg.autograd.gradcheck(lambda *xs: op.fn(tg, *xs, **params), inputs,
+    assume(np.all(np.isfinite(to_numpy(op.run(tg, *inputs, **params)))))  # var of 1 value
+    assert tg.autograd.gradcheck(lambda *xs: op.run(tg, *xs, **params), inputs,
                                  eps=1e-6, atol=1e-5, rtol=1e-3)
 
 
@@ -46,7 +46,7 @@ def test_random_projection(op: Op, device: str, data: st.DataObject) -> None:
     arrays, params, _, rng = draw_inputs(op, data, gradcheck=True)
     assume(_valid(op, arrays, params))
     inputs = _inputs(arrays, device)
-    out = op.fn(tg, *inputs, **params)
+    out = op.run(tg, *inputs, **params)
     assume(np.all(np.isfinite(to_numpy(out))))  # e.g. var of one value is nan
     if not out.requires_grad:
         return
@@ -60,7 +60,7 @@ def test_random_projection(op: Op, device: str, data: st.DataObject) -> None:
     def f(t: float) -> float:
         shifted = [tg.tensor(a + t * u if u is not None else a, device=device)
                    for a, u in zip(arrays, us)]
-        return float(np.sum(v * to_numpy(op.fn(tg, *shifted, **params))))
+        return float(np.sum(v * to_numpy(op.run(tg, *shifted, **params))))
 
     numeric = (f(eps) - f(-eps)) / (2 * eps)
     assert abs(analytic - numeric) <= 1e-5 + 1e-4 * abs(numeric), (analytic, numeric)

@@ -74,10 +74,10 @@ def test_lesson_graph_nodes_edges_and_labels() -> None:
 
     [leaf] = by_label(nodes, "a")
     assert nodes[leaf]["label"] == "a\n(2,) float32\nrequires_grad"
-    assert nodes[leaf]["fillcolor"] == viz.LEAF_COLOR
+    assert nodes[leaf]["fillcolor"] == viz._LEAF_COLOR
     [root] = by_label(nodes, "loss")
     assert nodes[root]["label"] == "loss\n() float32\ngrad_fn=<MeanBackward0>"
-    assert nodes[root]["fillcolor"] == viz.OUTPUT_COLOR
+    assert nodes[root]["fillcolor"] == viz._OUTPUT_COLOR
 
     def output_of(op: str) -> str:
         [(_, t, _)] = [e for e in edges if e[0] == ops[op]]
@@ -180,7 +180,7 @@ def test_digits_mlp_with_nn_modules() -> None:
     nodes, edges = parse(viz.graph(loss, params={**params, "loss": loss}, trace=t))
     for name, p in params.items():  # each parameter: one blue box, with its name and grad
         [box] = by_label(nodes, name)
-        assert nodes[box]["fillcolor"] == viz.LEAF_COLOR
+        assert nodes[box]["fillcolor"] == viz._LEAF_COLOR
         assert f"grad norm = {float(np.linalg.norm(p.grad.tolist())):.4g}" in nodes[box]["label"]
     [root] = by_label(nodes, "loss")
     assert any(head == root for _, head, _ in edges)
@@ -236,7 +236,7 @@ def test_no_graph_to_draw_is_a_clear_error() -> None:
 # ---------------------------------------------------------------------------------------
 def test_draw_without_graphviz_writes_dot_and_says_how_to_install(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
-    monkeypatch.setattr(viz.shutil, "which", lambda name: None)
+    monkeypatch.setattr(viz._shutil, "which", lambda name: None)
     loss, a = lesson()
     written = viz.draw(loss, tmp_path / "figs" / "graph.svg", params={"a": a})
     assert written == tmp_path / "figs" / "graph.dot"

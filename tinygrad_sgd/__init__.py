@@ -2,9 +2,12 @@
 
     import tinygrad_sgd as torch   # the lesson's notebook runs unchanged
 """
+import sys as _sys
+
 # autograd first: its functions build on Tensor, which builds on its engine
 from . import autograd
 from . import cuda, dtypes, nn, optim, utils
+from . import helptext as _helptext
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import get_device as device
 from .backend import manual_seed
@@ -30,10 +33,47 @@ int = int32
 
 __version__ = "0.1.0"
 
+__all__ = [
+    # modules
+    "autograd", "cuda", "nn", "optim", "utils", "viz",
+    # the tensor, dtypes and devices
+    "Tensor", "dtype", "bool", "float32", "float64", "int32", "int64", "float", "double",
+    "long", "int", "device",
+    # creation and random numbers
+    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "arange",
+    "linspace", "eye", "rand", "randn", "randint", "randperm", "zeros_like", "ones_like",
+    "empty_like", "full_like", "rand_like", "randn_like", "randint_like", "manual_seed",
+    # math (tensor methods too)
+    "add", "sub", "mul", "div", "neg", "pow", "square", "matmul", "mm", "sum", "mean", "var",
+    "std", "max", "min", "argmax", "argmin", "softmax", "log_softmax", "exp", "log", "sqrt",
+    "abs", "relu", "sigmoid", "tanh", "clamp", "clip", "maximum", "minimum", "where",
+    "eq", "ne", "lt", "le", "gt", "ge", "equal", "allclose", "clone", "detach", "numel",
+    "is_tensor",
+    # shape
+    "reshape", "flatten", "permute", "transpose", "t", "squeeze", "unsqueeze", "cat",
+    "concat", "stack",
+    # autograd, saving
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "save", "load",
+]
+
 
 def __getattr__(name: str) -> object:
-    """tg.viz is imported on first use (it brings subprocess and pathlib along)."""
+    """tg.viz is imported on first use (it brings subprocess and pathlib along); any other
+    unknown name is an operation tinygrad_sgd does not have: say where the list is."""
     if name == "viz":
         import importlib
         return importlib.import_module(".viz", __name__)
-    raise AttributeError(f"module 'tinygrad_sgd' has no attribute {name!r}")
+    if name.startswith("__"):  # a protocol probe (copy, pickle, IPython): no advice
+        raise AttributeError(f"module 'tinygrad_sgd' has no attribute {name!r}")
+    import difflib
+    close = difflib.get_close_matches(name, __all__, n=1, cutoff=0.8)
+    hint = f"Did you mean {close[0]!r}? " if close else ""
+    raise AttributeError(
+        f"module 'tinygrad_sgd' has no attribute {name!r}. {hint}tinygrad_sgd implements "
+        f"a subset of torch: the supported operations, with their torch names and "
+        f"derivatives, are listed in docs/ops.md (and in help(tinygrad_sgd)).")
+
+
+# help() shows annotations as the objects they name, not as quoted strings (helptext.py)
+_helptext.resolve(Tensor, autograd, autograd.function, nn, nn.functional, optim,
+                  utils.data, cuda, dtypes, _sys.modules[__name__])

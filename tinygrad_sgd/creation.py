@@ -104,11 +104,13 @@ def _filled(shape: tuple[int, ...], value: Any, dtype: Any, device: Any,
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
+    """A tensor of `size` filled with 0 (float32 unless dtype says otherwise)."""
     return _filled(_shape(size), 0.0, dtype or dtypes.float32, device, requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
+    """A tensor of `size` filled with 1 (float32 unless dtype says otherwise)."""
     return _filled(_shape(size), 1.0, dtype or dtypes.float32, device, requires_grad)
 
 
@@ -241,42 +243,49 @@ def _like(t: Tensor, dtype: Any, device: Any) -> dict:
 
 def zeros_like(t: Tensor, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
+    """Zeros of t's shape, dtype and device (unless given)."""
     expect_tensor("zeros_like", t)
     return zeros(t.shape, **_like(t, dtype, device), requires_grad=requires_grad)
 
 
 def ones_like(t: Tensor, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
+    """Ones of t's shape, dtype and device (unless given)."""
     expect_tensor("ones_like", t)
     return ones(t.shape, **_like(t, dtype, device), requires_grad=requires_grad)
 
 
 def empty_like(t: Tensor, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
+    """An uninitialized tensor of t's shape, dtype and device (here: zeros)."""
     expect_tensor("empty_like", t)
     return zeros_like(t, dtype, device, requires_grad)
 
 
 def full_like(t: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
+    """A tensor of t's shape, dtype and device filled with fill_value."""
     expect_tensor("full_like", t)
     return full(t.shape, fill_value, **_like(t, dtype, device), requires_grad=requires_grad)
 
 
 def rand_like(t: Tensor, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
+    """Uniform on [0, 1), of t's shape, dtype and device."""
     expect_tensor("rand_like", t)
     return rand(t.shape, **_like(t, dtype, device), requires_grad=requires_grad)
 
 
 def randn_like(t: Tensor, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
+    """Standard normal, of t's shape, dtype and device."""
     expect_tensor("randn_like", t)
     return randn(t.shape, **_like(t, dtype, device), requires_grad=requires_grad)
 
 
 def randint_like(t: Tensor, low: int, high: Any = None, dtype: Any = None,
                  device: Any = None) -> Tensor:
+    """Integers in [low, high) of t's shape, dtype and device."""
     expect_tensor("randint_like", t)
     if high is None:
         low, high = 0, low

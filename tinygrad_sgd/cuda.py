@@ -10,16 +10,20 @@ def is_available() -> bool:
 
 
 def device_count() -> int:
+    """The number of GPUs tinygrad_sgd can use: 1 when is_available(), else 0."""
     return 1 if is_available() else 0
 
 
 def get_device_name(device: int = 0) -> str:
+    """A description of the GPU (cupy's device), as torch.cuda.get_device_name."""
     return backend.get_device("cuda").description
 
 
 def manual_seed(seed: int) -> None:
+    """Seed the random numbers (one generator serves every device)."""
     backend.manual_seed(seed)
 
 
 def manual_seed_all(seed: int) -> None:
+    """Seed the random numbers of every device (same as manual_seed here)."""
     backend.manual_seed(seed)

@@ -23,24 +23,27 @@ memory), so:
 
 In a notebook, `graphviz.Source(tg.viz.graph(loss))` displays the graph inline.
 """
-from __future__ import annotations
+# imported under private names (as the standard library does), so that dir(tg.viz) shows
+# graph and draw, not the tools they are built from
+import shutil as _shutil
+import subprocess as _subprocess
+from pathlib import Path as _Path
+from typing import Any as _Any
 
-import shutil
-import subprocess
-from pathlib import Path
-from typing import Any
-
-from .autograd.engine import Function
-from .autograd.trace import BackwardRecord, grad_norm, leaf_name, names_of
-from .autograd.trace import trace as Trace  # the class; `trace` is graph()'s argument
-from .ops.elementwise import Cast
-from .tensor import Tensor
+from .autograd.engine import Function as _Function
+from .autograd.trace import BackwardRecord as _BackwardRecord
+from .autograd.trace import grad_norm as _grad_norm
+from .autograd.trace import leaf_name as _leaf_name
+from .autograd.trace import names_of as _names_of
+from .autograd.trace import trace as _Trace  # the class; `trace` is graph()'s argument
+from .ops.elementwise import Cast as _Cast
+from .tensor import Tensor as _Tensor
 
 __all__ = ["graph", "draw"]
 
-LEAF_COLOR, OUTPUT_COLOR, OP_COLOR = "lightblue", "darkolivegreen1", "lightgray"
+_LEAF_COLOR, _OUTPUT_COLOR, _OP_COLOR = "lightblue", "darkolivegreen1", "lightgray"
 
-INSTALL_HELP = """\
+_INSTALL_HELP = """\
 To render it, install the Graphviz program and its Python package:
     apt install graphviz      (macOS: brew install graphviz; conda: conda install graphviz)
     pip install graphviz
@@ -48,17 +51,17 @@ then call draw() again, or run:  dot -T{fmt} {dot} -o {out}
 (Or paste the .dot file's text into an online Graphviz viewer.)"""
 
 
-def _forward_order(root: Function) -> list[Function]:
+def _forward_order(root: _Function) -> list[_Function]:
     """Every node reachable from `root`, each after the nodes that made its inputs (the
     order forward ran them). A depth-first walk with an explicit stack, so a graph
     100,000 ops deep draws too."""
-    order: list[Function] = []
+    order: list[_Function] = []
     seen = {root}
     stack = [(root, iter(root.parents))]
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            if isinstance(parent, Function) and parent not in seen:
+            if isinstance(parent, _Function) and parent not in seen:
                 seen.add(parent)
                 stack.append((parent, iter(parent.parents)))
                 break
@@ -77,8 +80,8 @@ def _attrs(**attrs: str) -> str:
     return "[" + ", ".join(f"{k}={_quote(v)}" for k, v in attrs.items()) + "]"
 
 
-def _check_drawable(tensor: Any, caller: str) -> Function:
-    if not isinstance(tensor, Tensor):
+def _check_drawable(tensor: _Any, caller: str) -> _Function:
+    if not isinstance(tensor, _Tensor):
         raise TypeError(f"{caller}() expects a Tensor computed by autograd (such as a loss), "
                         f"got {type(tensor).__name__}")
     if tensor.grad_fn is not None:
@@ -94,8 +97,8 @@ def _check_drawable(tensor: Any, caller: str) -> Function:
         "compute from it with grad mode on.")
 
 
-def graph(tensor: Tensor, params: dict[str, Tensor] | None = None,
-          trace: Trace | None = None) -> str:
+def graph(tensor: _Tensor, params: dict[str, _Tensor] | None = None,
+          trace: _Trace | None = None) -> str:
     """The computation graph that produced `tensor`, as Graphviz DOT text.
 
     `params` names tensors ({'a': a, 'loss': loss}); `trace` (a finished
@@ -109,32 +112,32 @@ def graph(tensor: Tensor, params: dict[str, Tensor] | None = None,
     ...
     """
     root = _check_drawable(tensor, "graph")
-    names = names_of(params)
+    names = _names_of(params)
     nodes = _forward_order(root)
     index = {node: k for k, node in enumerate(nodes)}
 
     # What backward sent each node, if a trace watched it (matched by identity, weakly).
-    traced: dict[Function, BackwardRecord] = {}
+    traced: dict[_Function, _BackwardRecord] = {}
     for record in (trace.records if trace is not None else ()):
         node = record.node()
         if node in index:
             traced[node] = record
 
     # The shape of each node's output: recorded by whichever op used it as input.
-    out_shape: dict[Function, tuple[int, ...]] = {root: tuple(tensor.shape)}
+    out_shape: dict[_Function, tuple[int, ...]] = {root: tuple(tensor.shape)}
     for node in nodes:
         for parent, shape in zip(node.parents, node.input_shapes):
-            if isinstance(parent, Function):
+            if isinstance(parent, _Function):
                 out_shape.setdefault(parent, tuple(shape))
 
     # The dtype of each node's output, inferred forward (see the module docstring).
-    out_dtype: dict[Function, str] = {}
+    out_dtype: dict[_Function, str] = {}
     for node in nodes:
-        if isinstance(node, Cast):
+        if isinstance(node, _Cast):
             out_dtype[node] = "?"
             continue
         first = next(p for p in node.parents if p is not None)
-        out_dtype[node] = out_dtype[first] if isinstance(first, Function) else first.dtype.name
+        out_dtype[node] = out_dtype[first] if isinstance(first, _Function) else first.dtype.name
     out_dtype[root] = tensor.dtype.name
 
     lines = ["digraph computation_graph {",
@@ -151,18 +154,18 @@ def graph(tensor: Tensor, params: dict[str, Tensor] | None = None,
                 lines.append(f"  {src} " + _attrs(label=f"constant\n{tuple(shape)}",
                                                    shape="box", style="dashed",
                                                    color="gray50", fontcolor="gray30"))
-            elif isinstance(parent, Function):
+            elif isinstance(parent, _Function):
                 src = f"t{index[parent]}"
             else:
                 src = leaves.get(id(parent))
                 if src is None:
                     src = leaves[id(parent)] = f"leaf{len(leaves)}"
-                    label = (f"{leaf_name(parent, names)}\n{tuple(parent.shape)} "
+                    label = (f"{_leaf_name(parent, names)}\n{tuple(parent.shape)} "
                              f"{parent.dtype.name}\nrequires_grad")
                     if parent.grad is not None:
-                        label += f"\ngrad norm = {grad_norm(parent.device, parent.grad._data):.4g}"
+                        label += f"\ngrad norm = {_grad_norm(parent.device, parent.grad._data):.4g}"
                     lines.append(f"  {src} " + _attrs(label=label, shape="box", style="filled",
-                                                       fillcolor=LEAF_COLOR))
+                                                       fillcolor=_LEAF_COLOR))
             sources.append(src)
         # the op, then the tensor it made
         record = traced.get(node)
@@ -170,13 +173,13 @@ def graph(tensor: Tensor, params: dict[str, Tensor] | None = None,
         if record is not None:
             op_label += f"\nbackward step {record.step}"
         lines.append(f"  op{k} " + _attrs(label=op_label, shape="ellipse", style="filled",
-                                          fillcolor=OP_COLOR))
+                                          fillcolor=_OP_COLOR))
         out_label = f"{out_shape.get(node, '?')} {out_dtype[node]}\ngrad_fn=<{node.name()}>"
         if node is root:
             out_label = f"{names.get(id(tensor), 'output')}\n" + out_label
         if record is not None:
             out_label += f"\ngrad norm = {record.grad_output_norm:.4g}"
-        style = {"style": "filled", "fillcolor": OUTPUT_COLOR} if node is root else {}
+        style = {"style": "filled", "fillcolor": _OUTPUT_COLOR} if node is root else {}
         lines.append(f"  t{k} " + _attrs(label=out_label, shape="box", **style))
         for i, src in enumerate(sources):
             # number the operands of ops with several (a - b is not b - a)
@@ -189,21 +192,21 @@ def graph(tensor: Tensor, params: dict[str, Tensor] | None = None,
     return "\n".join(lines) + "\n"
 
 
-def _legend(nodes: list[Function], traced: dict) -> str:
+def _legend(nodes: list[_Function], traced: dict) -> str:
     """A caption: what the shapes mean, and what the gradient norms are (and are not)."""
     caption = (f"{len(nodes)} ops (ellipses) and the tensors they read and make (boxes): "
                "blue, leaves that require grad; green, the output; dashed, constants")
     if traced:
         return caption + ("\ngrad norm: of each leaf's .grad now, and of the gradient "
                           "backward sent each other tensor (from the trace)")
-    if any(isinstance(p, Tensor) and p.grad is not None for n in nodes for p in n.parents):
+    if any(isinstance(p, _Tensor) and p.grad is not None for n in nodes for p in n.parents):
         return caption + ("\ngrad norm: of each leaf's .grad now (intermediate gradients are "
                           "not kept; draw with trace= to see them)")
     return caption + "\nno gradients yet: call backward() to see each leaf's grad norm"
 
 
-def draw(tensor: Tensor, path: str | Path = "graph.svg",
-         params: dict[str, Tensor] | None = None, trace: Trace | None = None) -> Path:
+def draw(tensor: _Tensor, path: str | _Path = "graph.svg",
+         params: dict[str, _Tensor] | None = None, trace: _Trace | None = None) -> _Path:
     """Write the graph of `tensor` next to `path` as DOT text, then render `path` (its
     suffix picks the format: .svg, .png, .pdf) with Graphviz. Returns the file written:
     the rendered one, or the .dot file when Graphviz is not installed (then it prints
@@ -213,7 +216,7 @@ def draw(tensor: Tensor, path: str | Path = "graph.svg",
     PosixPath('out/graph.svg')
     """
     text = graph(tensor, params=params, trace=trace)
-    path = Path(path)
+    path = _Path(path)
     fmt = path.suffix.lstrip(".").lower()
     if not fmt:
         fmt, path = "svg", path.with_suffix(".svg")
@@ -222,10 +225,10 @@ def draw(tensor: Tensor, path: str | Path = "graph.svg",
     dot_path.write_text(text, encoding="utf-8")
     if fmt in ("dot", "gv"):
         return dot_path
-    if shutil.which("dot") is None:  # the `graphviz` package needs the program too
+    if _shutil.which("dot") is None:  # the `graphviz` package needs the program too
         print(f"draw(): the Graphviz program `dot` is not installed (not found on PATH), so "
               f"{path} was not made.\nThe graph is saved as DOT text in {dot_path}.\n"
-              + INSTALL_HELP.format(fmt=fmt, dot=dot_path, out=path))
+              + _INSTALL_HELP.format(fmt=fmt, dot=dot_path, out=path))
         return dot_path
     problem = _render(text, dot_path, path, fmt)
     if problem is not None:
@@ -235,7 +238,7 @@ def draw(tensor: Tensor, path: str | Path = "graph.svg",
     return path
 
 
-def _render(text: str, dot_path: Path, path: Path, fmt: str) -> str | None:
+def _render(text: str, dot_path: _Path, path: _Path, fmt: str) -> str | None:
     """Render with the `graphviz` package, or the `dot` program directly when the package
     is missing. Returns None on success, else what Graphviz said went wrong."""
     try:
@@ -246,7 +249,7 @@ def _render(text: str, dot_path: Path, path: Path, fmt: str) -> str | None:
         if graphviz is not None:
             path.write_bytes(graphviz.pipe("dot", fmt, text.encode("utf-8")))
         else:
-            subprocess.run(["dot", f"-T{fmt}", str(dot_path), "-o", str(path)],
+            _subprocess.run(["dot", f"-T{fmt}", str(dot_path), "-o", str(path)],
                            check=True, capture_output=True)
     except Exception as e:  # a bad format or a broken install: say what Graphviz said
         detail = getattr(e, "stderr", None) or e

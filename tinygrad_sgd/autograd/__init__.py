@@ -10,7 +10,7 @@
 
 detect_anomaly's module is imported on first use (it brings traceback along).
 """
-from typing import Any
+from typing import Any as _Any
 
 from . import engine, grad_mode
 from .function import Function
@@ -27,7 +27,7 @@ _TOOLS = {"detect_anomaly": "anomaly", "set_detect_anomaly": "anomaly",
           "is_anomaly_enabled": "anomaly"}
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     """detect_anomaly and its siblings load anomaly.py when first used."""
     if name in _TOOLS:
         import importlib

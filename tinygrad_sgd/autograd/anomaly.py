@@ -25,9 +25,10 @@ def _in_package(filename: str) -> bool:
 
 
 def _note_forward_location(node: Function) -> None:
-    """Called by Function.apply (hooks.on_record) for every new node while anomaly mode is on: keep where
-    the user's code (not the library's) called this op: up to 4 frames, innermost first.
-    Only names and line numbers here; the source lines are read if an error is shown."""
+    """Called by Function.apply (hooks.on_record) for every new node while anomaly mode is
+    on: keep where the user's code (not the library's) called this op: up to 4 frames,
+    innermost first. Only names and line numbers here; the source lines are read if an
+    error is shown."""
     frames = []
     frame = sys._getframe(1)
     while frame is not None and len(frames) < 4:
@@ -151,3 +152,9 @@ class detect_anomaly(set_detect_anomaly):
             with detect_anomaly(self.check_nan):
                 return fn(*args, **kwargs)
         return wrapper
+
+
+# loaded on first use, after the package's annotations were resolved: resolve ours too
+from .. import helptext as _helptext  # noqa: E402
+
+_helptext.resolve(sys.modules[__name__])

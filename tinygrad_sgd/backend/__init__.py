@@ -30,9 +30,9 @@ class Device:
     Compares equal to its name: `t.device == 'cpu'`.
     """
 
-    __slots__ = ("type", "xp", "array_type", "description", "_to_xp", "_from_xp", "_by_id", "_rng", "_seed",
-                 "_make_rng", "to_numpy", "from_numpy", "scatter_add", "gather", "index_put",
-                 "is_contiguous", "contiguous_copy", "_random")
+    __slots__ = ("type", "xp", "array_type", "description", "_to_xp", "_from_xp", "_by_id",
+                 "_rng", "_seed", "_make_rng", "to_numpy", "from_numpy", "scatter_add",
+                 "gather", "index_put", "is_contiguous", "contiguous_copy", "_random")
 
     def __init__(self, type: str, xp: Any, array_type: type, description: str, *,
                  to_numpy: Callable, from_numpy: Callable, scatter_add: Callable,

@@ -4,15 +4,15 @@ tinygrad_sgd.nn.functional as F`, then `F.cross_entropy(model(x), y)`.
 Each is a few Tensor operations, so autograd differentiates them with no new op; the
 checks up front turn a wrong target into an error that says what was expected.
 """
-from __future__ import annotations
+# imported under private names (as the standard library does), so that dir(F) shows the
+# functions of this module only
+import warnings as _warnings
+from typing import Any as _Any
 
-import warnings
-from typing import Any
-
-from .. import dtypes
-from ..creation import arange
-from ..torch_api.math_ops import expect_tensor
-from ..tensor import Tensor
+from .. import dtypes as _dtypes
+from ..creation import arange as _arange
+from ..tensor import Tensor as _Tensor
+from ..torch_api.math_ops import expect_tensor as _expect_tensor
 
 __all__ = ["linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "mse_loss",
            "nll_loss", "cross_entropy"]
@@ -23,9 +23,9 @@ _REDUCTIONS = ("mean", "sum", "none")
 # ---------------------------------------------------------------------------------------
 # layers and activations
 # ---------------------------------------------------------------------------------------
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+def linear(input: _Tensor, weight: _Tensor, bias: _Tensor | None = None) -> _Tensor:
     """input @ weight.T + bias, with weight of shape (out_features, in_features)."""
-    expect_tensor("linear", input)
+    _expect_tensor("linear", input)
     if input.ndim >= 1 and weight.ndim == 2 and input.shape[-1] != weight.shape[1]:
         rows = input.numel() // input.shape[-1] if input.shape[-1] else 0
         # torch's wording (it flattens the leading dims into rows), then what to fix
@@ -38,37 +38,38 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return out if bias is None else out + bias
 
 
-def relu(input: Tensor) -> Tensor:
+def relu(input: _Tensor) -> _Tensor:
     """max(0, x), elementwise."""
-    expect_tensor("relu", input)
+    _expect_tensor("relu", input)
     return input.relu()
 
 
-def sigmoid(input: Tensor) -> Tensor:
+def sigmoid(input: _Tensor) -> _Tensor:
     """1 / (1 + e^-x), elementwise."""
     return input.sigmoid()
 
 
-def tanh(input: Tensor) -> Tensor:
+def tanh(input: _Tensor) -> _Tensor:
+    """The hyperbolic tangent of each element, in (-1, 1); see tinygrad_sgd.tanh."""
     return input.tanh()
 
 
-def _softmax_dim(input: Tensor, dim: int | None, name: str) -> int:
+def _softmax_dim(input: _Tensor, dim: int | None, name: str) -> int:
     """torch's legacy choice when no dim is given (with its warning): dim 0 for 0-, 1- and
     3-d inputs, else dim 1. Pass dim explicitly."""
     if dim is not None:
         return dim
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the "
+    _warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the "
                   "call to include dim=X as an argument.", stacklevel=3)
     return 0 if input.ndim in (0, 1, 3) else 1
 
 
-def softmax(input: Tensor, dim: int | None = None) -> Tensor:
+def softmax(input: _Tensor, dim: int | None = None) -> _Tensor:
     """e^x / Σ e^x along dim: each slice becomes probabilities that sum to 1."""
     return input.softmax(_softmax_dim(input, dim, "softmax"))
 
 
-def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
+def log_softmax(input: _Tensor, dim: int | None = None) -> _Tensor:
     """x - log Σ e^x along dim, computed without overflow (shifted by the max)."""
     return input.log_softmax(_softmax_dim(input, dim, "log_softmax"))
 
@@ -82,28 +83,28 @@ def _check_reduction(reduction: str) -> None:
                          f"(expected one of {', '.join(map(repr, _REDUCTIONS))})")
 
 
-def _reduce(losses: Tensor, reduction: str) -> Tensor:
+def _reduce(losses: _Tensor, reduction: str) -> _Tensor:
     if reduction == "mean":
         return losses.mean()
     return losses.sum() if reduction == "sum" else losses
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+def mse_loss(input: _Tensor, target: _Tensor, reduction: str = "mean") -> _Tensor:
     """mean((input - target)²): the lesson's `mse`.
 
     A target of another shape broadcasts, as in torch, with torch's warning, because
     y_hat of shape (n, 1) against y of shape (n,) silently makes an (n, n) matrix.
     """
     _check_reduction(reduction)
-    if isinstance(target, Tensor) and target.shape != input.shape:
-        warnings.warn(f"Using a target size ({tuple(target.shape)}) that is different to the "
+    if isinstance(target, _Tensor) and target.shape != input.shape:
+        _warnings.warn(f"Using a target size ({tuple(target.shape)}) that is different to the "
                       f"input size ({tuple(input.shape)}). This will likely lead to incorrect "
                       "results due to broadcasting. Please ensure they have the same size.",
                       stacklevel=2)
     return _reduce((input - target) ** 2, reduction)
 
 
-def _pick(input: Tensor, target: Tensor) -> Tensor:
+def _pick(input: _Tensor, target: _Tensor) -> _Tensor:
     """input[i, target[i]] for every sample i: the score of each sample's target class.
     For (N, C, d1, ...) inputs, input[i, target[i, j, ...], j, ...] at every position;
     for a (C,) input, input[target]. The result has the target's shape, and indexing
@@ -112,7 +113,7 @@ def _pick(input: Tensor, target: Tensor) -> Tensor:
         return input[target]
     index = []
     for axis, n in enumerate(target.shape):  # one arange per non-class axis, broadcasting
-        positions = arange(n, device=input.device)
+        positions = _arange(n, device=input.device)
         if target.ndim > 1:
             positions = positions.reshape([n if a == axis else 1 for a in range(target.ndim)])
         index.append(positions)
@@ -120,11 +121,11 @@ def _pick(input: Tensor, target: Tensor) -> Tensor:
     return input[tuple(index)]
 
 
-def _check_class_targets(name: str, input: Tensor, target: Any, weight: Tensor | None,
-                         ignore_index: int) -> Tensor:
+def _check_class_targets(name: str, input: _Tensor, target: _Any, weight: _Tensor | None,
+                         ignore_index: int) -> _Tensor:
     """Class-index targets: int64, one per sample (and position), each in [0, C).
     Returns the mask of targets equal to ignore_index."""
-    if not isinstance(target, Tensor):
+    if not isinstance(target, _Tensor):
         raise TypeError(f"{name}(): argument 'target' must be Tensor, not "
                         f"{type(target).__name__}")
     if input.ndim == 0:
@@ -133,7 +134,7 @@ def _check_class_targets(name: str, input: Tensor, target: Any, weight: Tensor |
         raise RuntimeError(f"{name}(): expected input and target on the same device, but "
                            f"input is on {input.device} and target on {target.device}")
     n_classes = input.shape[0 if input.ndim == 1 else 1]
-    if target.dtype is not dtypes.int64:
+    if target.dtype is not _dtypes.int64:
         hint = (f"; floating-point targets (class probabilities) must have the input's shape "
                 f"{tuple(input.shape)}" if target.dtype.is_floating_point else "")
         raise RuntimeError(f"expected target dtype to be Long (int64 class indices in "
@@ -161,8 +162,8 @@ def _check_class_targets(name: str, input: Tensor, target: Any, weight: Tensor |
     return ignored
 
 
-def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
-             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+def nll_loss(input: _Tensor, target: _Tensor, weight: _Tensor | None = None,
+             ignore_index: int = -100, reduction: str = "mean") -> _Tensor:
     """Negative log likelihood of the target classes, given log-probabilities.
 
     loss_i = -w[t_i] · input[i, t_i];  'mean' divides Σ loss_i by Σ w[t_i] (N without
@@ -187,8 +188,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     return losses.sum() if reduction == "sum" else losses.sum() / w.sum()
 
 
-def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                  ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+def cross_entropy(input: _Tensor, target: _Tensor, weight: _Tensor | None = None,
+                  ignore_index: int = -100, reduction: str = "mean") -> _Tensor:
     """Cross-entropy of raw scores (logits) against int64 class indices: nll_loss of
     log_softmax(input), which never overflows (log_softmax subtracts the max first).
 
@@ -198,10 +199,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     >>> cross_entropy(tg.tensor([[2., 0.], [0., 2.]]), tg.tensor([0, 1]))
     tensor(0.1269)
     """
-    expect_tensor("cross_entropy", input)
+    _expect_tensor("cross_entropy", input)
     _check_reduction(reduction)
     class_dim = 0 if input.ndim == 1 else 1
-    if isinstance(target, Tensor) and target.dtype.is_floating_point \
+    if isinstance(target, _Tensor) and target.dtype.is_floating_point \
             and target.shape == input.shape:  # probabilities: -Σ_c p_c · log q_c
         logp = input.log_softmax(class_dim)
         if weight is not None:

@@ -52,8 +52,10 @@ class Linear(Module):
                 self.bias.uniform_(-k, k)
 
     def forward(self, x: Tensor) -> Tensor:
+        """x @ weight.T + bias, for x of shape (..., in_features)."""
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
+        """What print(layer) shows inside Linear(...): the sizes, and whether it has a bias."""
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")

@@ -20,6 +20,7 @@ class MSELoss(_Loss):
     """mean((input - target)²); see functional.mse_loss."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """The loss of input against target, reduced by self.reduction."""
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
@@ -35,6 +36,7 @@ class NLLLoss(_WeightedLoss):
     """-input[i, target_i] averaged over samples; input holds log-probabilities."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """The loss of input (log-probabilities) against target (class indices)."""
         return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
 
 
@@ -42,4 +44,5 @@ class CrossEntropyLoss(_WeightedLoss):
     """Cross-entropy of logits against class indices: NLLLoss after log_softmax."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """The loss of input (logits) against target (class indices)."""
         return F.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction)

@@ -31,36 +31,51 @@ OPERATORS = {"__abs__": "abs", "__eq__": "eq", "__ne__": "ne", "__lt__": "lt", "
 # elementwise functions
 # ---------------------------------------------------------------------------------------
 def exp(input: Tensor) -> Tensor:
+    """e to the power of each element: out = e^input.
+
+    >>> tg.exp(tg.tensor([0., 1.]))
+    tensor([1.0000, 2.7183])
+    """
     expect_tensor("exp", input)
     return Exp.apply(_floating(input))
 
 
 def log(input: Tensor) -> Tensor:
+    """The natural logarithm of each element (nan below 0, -inf at 0)."""
     expect_tensor("log", input)
     return Log.apply(_floating(input))
 
 
 def sqrt(input: Tensor) -> Tensor:
+    """The square root of each element (nan below 0)."""
     expect_tensor("sqrt", input)
     return Sqrt.apply(_floating(input))
 
 
 def abs(input: Tensor) -> Tensor:
+    """The absolute value of each element: |input| (also `abs(t)`)."""
     expect_tensor("abs", input)
     return Abs.apply(input)
 
 
 def relu(input: Tensor) -> Tensor:
+    """max(input, 0) elementwise: the rectified linear unit.
+
+    >>> tg.relu(tg.tensor([-1., 2.]))
+    tensor([0., 2.])
+    """
     expect_tensor("relu", input)
     return Relu.apply(input)
 
 
 def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + e^-input) elementwise: the logistic function, squashing into (0, 1)."""
     expect_tensor("sigmoid", input)
     return Sigmoid.apply(_floating(input))
 
 
 def tanh(input: Tensor) -> Tensor:
+    """The hyperbolic tangent of each element, in (-1, 1)."""
     expect_tensor("tanh", input)
     return Tanh.apply(_floating(input))
 
@@ -82,11 +97,17 @@ clip = clamp
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
+    """The elementwise maximum of input and other (broadcasting); a tie splits the
+    gradient evenly.
+    """
     expect_tensor("maximum", input)
     return binary(Maximum, input, operand(other, input._device))
 
 
 def minimum(input: Tensor, other: Tensor) -> Tensor:
+    """The elementwise minimum of input and other (broadcasting); a tie splits the
+    gradient evenly.
+    """
     expect_tensor("minimum", input)
     return binary(Minimum, input, operand(other, input._device))
 
@@ -135,31 +156,37 @@ def compare(op: Any, a: Tensor, b: Any, logical: bool = False) -> Any:
 # comparisons (bool tensors, outside the graph) and small helpers
 # ---------------------------------------------------------------------------------------
 def eq(input: Tensor, other: Any) -> Tensor:
+    """input == other elementwise: a bool tensor, outside the graph."""
     expect_tensor("eq", input)
     return compare(operator.eq, input, other)
 
 
 def ne(input: Tensor, other: Any) -> Tensor:
+    """input != other elementwise: a bool tensor, outside the graph."""
     expect_tensor("ne", input)
     return compare(operator.ne, input, other)
 
 
 def lt(input: Tensor, other: Any) -> Tensor:
+    """input < other elementwise: a bool tensor, outside the graph."""
     expect_tensor("lt", input)
     return compare(operator.lt, input, other)
 
 
 def le(input: Tensor, other: Any) -> Tensor:
+    """input <= other elementwise: a bool tensor, outside the graph."""
     expect_tensor("le", input)
     return compare(operator.le, input, other)
 
 
 def gt(input: Tensor, other: Any) -> Tensor:
+    """input > other elementwise: a bool tensor, outside the graph."""
     expect_tensor("gt", input)
     return compare(operator.gt, input, other)
 
 
 def ge(input: Tensor, other: Any) -> Tensor:
+    """input >= other elementwise: a bool tensor, outside the graph."""
     expect_tensor("ge", input)
     return compare(operator.ge, input, other)
 
@@ -183,21 +210,25 @@ def bitwise_xor(input: Tensor, other: Any) -> Tensor:
 
 
 def clone(input: Tensor) -> Tensor:
+    """A copy of input with its own storage; gradients flow back to input."""
     expect_tensor("clone", input)
     return input.clone()
 
 
 def detach(input: Tensor) -> Tensor:
+    """The same storage, cut out of the graph (see Tensor.detach)."""
     expect_tensor("detach", input)
     return input.detach()
 
 
 def numel(input: Tensor) -> int:
+    """The number of elements of input."""
     expect_tensor("numel", input)
     return input.numel()
 
 
 def is_tensor(obj: Any) -> bool:
+    """True if obj is a tinygrad_sgd Tensor."""
     return isinstance(obj, Tensor)
 
 

@@ -51,6 +51,11 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """input with dims start_dim..end_dim merged into one (a view where possible).
+
+    >>> tg.zeros(2, 3, 4).flatten(1).shape
+    (2, 12)
+    """
     expect_tensor("flatten", input)
     if input.ndim == 0:
         return reshape(input, 1)
@@ -59,6 +64,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
+    """A view with the dims reordered: out.shape[i] is input.shape[dims[i]]."""
     expect_tensor("permute", input)
     if not dims:
         raise TypeError('permute() missing 1 required positional arguments: "dims"')
@@ -74,6 +80,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """A view with dims dim0 and dim1 swapped."""
     expect_tensor("transpose", input)
     order = list(range(input.ndim))
     d0, d1 = dim_index(dim0, input.ndim), dim_index(dim1, input.ndim)
@@ -83,6 +90,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
 
 
 def t(input: Tensor) -> Tensor:
+    """The transpose of a matrix (<= 2 dims; a vector or 0-d tensor is returned as is)."""
     expect_tensor("t", input)
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
@@ -99,6 +107,11 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """A view with a new axis of size 1 inserted at dim.
+
+    >>> tg.zeros(3).unsqueeze(0).shape
+    (1, 3)
+    """
     expect_tensor("unsqueeze", input)
     d = dim_index(dim, input.ndim + 1)
     return view(input, input.shape[:d] + (1,) + input.shape[d:])

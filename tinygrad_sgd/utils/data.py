@@ -8,16 +8,20 @@ generator, so `tg.manual_seed` repeats the order), and each batch gathers its sa
     for xb, yb in DataLoader(ds, batch_size=64, shuffle=True):
         ...                           # every sample exactly once per epoch
 """
-from __future__ import annotations
+# imported under private names (as the standard library does), so that dir() of this
+# module shows its datasets and loader only
+import math as _math
+import operator as _operator
+from typing import Any as _Any
+from typing import Iterator as _Iterator
+from typing import Sequence as _Sequence
 
-import math
-import operator
-from typing import Any, Iterator, Sequence
-
-from ..creation import arange, randperm, tensor
-from ..dtypes import float64
-from ..torch_api.shape_ops import stack
-from ..tensor import Tensor
+from ..creation import arange as _arange
+from ..creation import randperm as _randperm
+from ..creation import tensor as _tensor
+from ..dtypes import float64 as _float64
+from ..tensor import Tensor as _Tensor
+from ..torch_api.shape_ops import stack as _stack
 
 __all__ = ["Dataset", "TensorDataset", "DataLoader", "default_collate"]
 
@@ -25,7 +29,7 @@ __all__ = ["Dataset", "TensorDataset", "DataLoader", "default_collate"]
 class Dataset:
     """Base class: define `__getitem__(i)` (one sample) and `__len__`."""
 
-    def __getitem__(self, index: int) -> Any:
+    def __getitem__(self, index: int) -> _Any:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
 
     def __len__(self) -> int:
@@ -35,11 +39,11 @@ class Dataset:
 class TensorDataset(Dataset):
     """Samples are rows: `ds[i]` is `(x[i], y[i])` for `TensorDataset(x, y)`."""
 
-    def __init__(self, *tensors: Tensor) -> None:
+    def __init__(self, *tensors: _Tensor) -> None:
         if not tensors:
             raise ValueError("TensorDataset needs at least one tensor")
         for t in tensors:
-            if not isinstance(t, Tensor):
+            if not isinstance(t, _Tensor):
                 raise TypeError(f"TensorDataset expects Tensors, got {type(t).__name__}")
             if t.ndim == 0:
                 raise ValueError("TensorDataset expects tensors with a first (sample) "
@@ -50,26 +54,26 @@ class TensorDataset(Dataset):
                              f"(numbers of samples) are {sizes}")
         self.tensors = tensors
 
-    def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
+    def __getitem__(self, index: _Any) -> tuple[_Tensor, ...]:
         return tuple(t[index] for t in self.tensors)
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]
 
 
-def default_collate(samples: Sequence[Any]) -> Any:
+def default_collate(samples: _Sequence[_Any]) -> _Any:
     """Join a list of samples into a batch: tensors are stacked along a new first dim,
     Python numbers become a tensor, and tuples/lists/dicts are joined field by field
     (a tuple sample gives a list of batched fields, as torch's default_collate does)."""
     first = samples[0]
-    if isinstance(first, Tensor):
-        return stack(list(samples))
+    if isinstance(first, _Tensor):
+        return _stack(list(samples))
     if type(first).__module__ == "numpy":  # numpy arrays and scalars keep their dtype
-        return stack([tensor(s) for s in samples])
+        return _stack([_tensor(s) for s in samples])
     if isinstance(first, float):  # as torch's default_collate: Python floats are doubles
-        return tensor(list(samples), dtype=float64)
+        return _tensor(list(samples), dtype=_float64)
     if isinstance(first, (int, bool)):
-        return tensor(list(samples))
+        return _tensor(list(samples))
     if isinstance(first, dict):
         return {k: default_collate([s[k] for s in samples]) for k in first}
     if isinstance(first, (tuple, list)):  # a list of fields, as torch returns
@@ -86,8 +90,8 @@ class DataLoader:
     in one indexing call (`x[idx]`), which gives the same batch as stacking samples.
     """
 
-    def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False,
-                 drop_last: bool = False, collate_fn: Any = None) -> None:
+    def __init__(self, dataset: _Any, batch_size: int = 1, shuffle: bool = False,
+                 drop_last: bool = False, collate_fn: _Any = None) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
             raise ValueError(f"batch_size should be a positive integer value, but got "
                              f"batch_size={batch_size}")
@@ -99,17 +103,17 @@ class DataLoader:
 
     def __len__(self) -> int:
         n = len(self.dataset)
-        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+        return n // self.batch_size if self.drop_last else _math.ceil(n / self.batch_size)
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> _Iterator[_Any]:
         n = len(self.dataset)
         # The order is drawn on the CPU, so a seed gives the same batches on every device.
-        order = randperm(n) if self.shuffle else arange(n)
+        order = _randperm(n) if self.shuffle else _arange(n)
         for b in range(len(self)):
             yield self._fetch(order[b * self.batch_size:min((b + 1) * self.batch_size, n)])
 
-    def _fetch(self, idx: Tensor) -> Any:
+    def _fetch(self, idx: _Tensor) -> _Any:
         if type(self.dataset) is TensorDataset and self.collate_fn is default_collate:
             # one gather per tensor; the indices travel explicitly to the data's device
             return [t[idx.to(t.device)] for t in self.dataset.tensors]
-        return self.collate_fn([self.dataset[operator.index(i)] for i in idx.tolist()])
+        return self.collate_fn([self.dataset[_operator.index(i)] for i in idx.tolist()])
