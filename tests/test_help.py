@@ -30,29 +30,9 @@ MODULES = {"tg": tg, "tg.nn": tg.nn, "tg.nn.functional": tg.nn.functional,
 # Waiting for the files the lead engineer is editing (tensor.py, nn/module.py, optim.py):
 # each name here lacks a docstring, shows a section comment in its place, or (dir) lists
 # imported helpers. When one is fixed, the test below says so: delete its line here.
-AWAITING_LEAD = {
-    # tensor.py: `mul_, div_ = __imul__, __itruediv__` and the in-place dunders have none
-    "Tensor.mul_": "tensor.py", "Tensor.div_": "tensor.py",
-    # nn/module.py
-    "Module.add_module": "nn/module.py", "Module.buffers": "nn/module.py",
-    "Module.children": "nn/module.py", "Module.cpu": "nn/module.py",
-    "Module.cuda": "nn/module.py", "Module.double": "nn/module.py",
-    "Module.eval": "nn/module.py", "Module.float": "nn/module.py",
-    "Module.forward": "nn/module.py", "Module.modules": "nn/module.py",
-    "Module.named_buffers": "nn/module.py", "Module.named_children": "nn/module.py",
-    "Module.requires_grad_": "nn/module.py", "Sequential.append": "nn/module.py",
-    "Tanh": "nn/module.py",
-    # these inherit Module.forward's docstring once it has one
-    "ReLU.forward": "nn/module.py", "Sigmoid.forward": "nn/module.py",
-    "Tanh.forward": "nn/module.py", "Sequential.forward": "nn/module.py",
-    # optim.py
-    "Optimizer.step": "optim.py",
-}
-COMMENT_AS_DOC_AWAITING_LEAD = {  # help() shows the section banner above these (tensor.py)
-    "Tensor.__getitem__", "Tensor.__iadd__", "Tensor.__rsub__",
-    "Module.named_children",  # nn/module.py
-}
-DIR_AWAITING_LEAD = {"tg.optim"}  # optim.py imports Any, Tensor, no_grad, ... publicly
+AWAITING_LEAD: dict[str, str] = {}  # public names still without a docstring, by file
+COMMENT_AS_DOC_AWAITING_LEAD: set[str] = set()  # help() shows a section banner above these
+DIR_AWAITING_LEAD: set[str] = set()  # modules whose dir() still shows imported helpers
 
 
 def public_names(module: types.ModuleType) -> list[str]:

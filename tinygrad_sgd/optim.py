@@ -7,13 +7,15 @@
         opt.step()        # p -= lr * (the gradient, with momentum and weight decay)
         opt.zero_grad()   # or gradients add up over steps
 """
-from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any as _Any
+from typing import Callable as _Callable
+from typing import Iterable as _Iterable
 
-from .autograd.grad_mode import enable_grad, no_grad
-from .nn.parameter import forget_grads
-from .tensor import Tensor
+from .autograd.grad_mode import enable_grad as _enable_grad
+from .autograd.grad_mode import no_grad as _no_grad
+from .nn.parameter import forget_grads as _forget_grads
+from .tensor import Tensor as _Tensor
 
 __all__ = ["Optimizer", "SGD"]
 
@@ -22,13 +24,13 @@ class Optimizer:
     """Holds parameter groups (lists of parameters with their own settings) and the
     per-parameter `state` (SGD keeps its momentum buffer there)."""
 
-    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
-        if isinstance(params, Tensor):
+    def __init__(self, params: _Iterable[_Any], defaults: dict[str, _Any]) -> None:
+        if isinstance(params, _Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             f"Tensors or dicts, but got {params.type()}")
         self.defaults = defaults
-        self.state: dict[Tensor, dict[str, Any]] = {}
-        self.param_groups: list[dict[str, Any]] = []
+        self.state: dict[_Tensor, dict[str, _Any]] = {}
+        self.param_groups: list[dict[str, _Any]] = []
         groups = list(params)
         if len(groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
@@ -37,19 +39,19 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
-    def add_param_group(self, group: dict[str, Any]) -> None:
+    def add_param_group(self, group: dict[str, _Any]) -> None:
         """Add parameters with their own settings (`{'params': [...], 'lr': 0.01}`);
         settings not given come from the optimizer's defaults."""
         if not isinstance(group, dict):
             raise TypeError(f"param group must be a dict, got {type(group).__name__}")
         params = group["params"]
-        params = [params] if isinstance(params, Tensor) else list(params)
+        params = [params] if isinstance(params, _Tensor) else list(params)
         for p in params:
-            if not isinstance(p, Tensor):
+            if not isinstance(p, _Tensor):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params "
                                 f"is {type(p).__name__}")
             if not p.is_leaf:
-                raise ValueError("can't optimize a non-leaf Tensor")
+                raise ValueError("can't optimize a non-leaf _Tensor")
         if len({id(p) for p in params}) != len(params):
             raise ValueError("optimizer contains a parameter group with duplicate parameters")
         taken = {id(p) for g in self.param_groups for p in g["params"]}
@@ -59,16 +61,17 @@ class Optimizer:
         self._check_group(full)  # before anything is stored: a refused group leaves no trace
         self.param_groups.append(full)
 
-    def _check_group(self, group: dict[str, Any]) -> None:
+    def _check_group(self, group: dict[str, _Any]) -> None:
         """Subclasses refuse settings that make no sense."""
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: set each `.grad` to None (the default, as in torch), or
         fill it with zeros in place."""
         for group in self.param_groups:
-            forget_grads(group["params"], set_to_none)
+            _forget_grads(group["params"], set_to_none)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+    def step(self, closure: _Callable[[], _Any] | None = None) -> _Any:
+        """Update the parameters from their gradients (defined by each optimizer)."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -92,7 +95,7 @@ class SGD(Optimizer):
     >>> opt = SGD([a], lr=0.1)     # a.sub_(0.1 * a.grad) on every opt.step()
     """
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0,
+    def __init__(self, params: _Iterable[_Any], lr: float = 1e-3, momentum: float = 0,
                  dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
                  maximize: bool = False) -> None:
         defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
@@ -100,10 +103,10 @@ class SGD(Optimizer):
         self._check_group(defaults)
         super().__init__(params, defaults)
 
-    def _check_group(self, group: dict[str, Any]) -> None:
+    def _check_group(self, group: dict[str, _Any]) -> None:
         lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
-        if isinstance(lr, Tensor):
-            raise TypeError("lr must be a Python number here (a Tensor lr is not supported)")
+        if isinstance(lr, _Tensor):
+            raise TypeError("lr must be a Python number here (a _Tensor lr is not supported)")
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
@@ -114,12 +117,12 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening "
                              f"(got momentum={momentum}, dampening={group['dampening']})")
 
-    @no_grad()  # the update changes leaves in place: it must not be recorded
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+    @_no_grad()  # the update changes leaves in place: it must not be recorded
+    def step(self, closure: _Callable[[], _Any] | None = None) -> _Any:
         """Update every parameter that has a gradient; returns closure's loss if given."""
         loss = None
         if closure is not None:
-            with enable_grad():
+            with _enable_grad():
                 loss = closure()
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]

@@ -77,6 +77,7 @@ class Tensor(Conversions):
 
     # -- the engine's protocol (see autograd/engine.py) ------------------------------------
     def _became_view(self, source: "Tensor", op: type, options: dict) -> None:
+        """Engine protocol: this tensor, an op's result, shares `source`'s storage."""
         inplace.track_view(self, source, op, options)
 
     def _accumulate_grad(self, grad: Any) -> None:
@@ -261,6 +262,7 @@ class Tensor(Conversions):
                          self.requires_grad and self.grad_fn is None, type(self))
 
     def __deepcopy__(self, memo: dict) -> "Tensor":
+        """copy.deepcopy of a leaf tensor: its values, requires_grad and grad."""
         if self.grad_fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
                                "support the deepcopy protocol; deepcopy t.detach() instead")
@@ -272,39 +274,51 @@ class Tensor(Conversions):
 
     # -- Python's arithmetic operators: dtype promotion in math_ops.binary, the math in ops/
     def __add__(self, other: Any) -> "Tensor":
+        """self + other."""
         return math_ops.binary(Add, self, other)
 
     def __radd__(self, other: Any) -> "Tensor":
+        """other + self."""
         return math_ops.binary(Add, other, self)
 
     def __sub__(self, other: Any) -> "Tensor":
+        """self - other."""
         return math_ops.binary(Sub, self, other)
 
     def __rsub__(self, other: Any) -> "Tensor":
+        """other - self."""
         return math_ops.binary(Sub, other, self)
 
     def __mul__(self, other: Any) -> "Tensor":
+        """self * other."""
         return math_ops.binary(Mul, self, other)
 
     def __rmul__(self, other: Any) -> "Tensor":
+        """other * self."""
         return math_ops.binary(Mul, other, self)
 
     def __truediv__(self, other: Any) -> "Tensor":
+        """self / other (true division)."""
         return math_ops.binary(Div, self, other)
 
     def __rtruediv__(self, other: Any) -> "Tensor":
+        """other / self."""
         return math_ops.binary(Div, other, self)
 
     def __rpow__(self, other: Any) -> "Tensor":
+        """base ** self."""
         return math_ops.binary(Pow, other, self)
 
     def __pow__(self, exponent: Any) -> "Tensor":
+        """self ** exponent."""
         return math_ops.binary(Pow, self, exponent)
 
     def __rmatmul__(self, other: Any) -> "Tensor":
+        """other @ self."""
         return math_ops.matmul(math_ops.operand(other, self._device), self)
 
     def __neg__(self) -> "Tensor":
+        """-self."""
         if self._dtype is dtypes.bool_:
             raise RuntimeError("Negation, the `-` operator, on a bool tensor is not "
                                "supported. If you are trying to invert a mask, use the `~` "
@@ -312,9 +326,11 @@ class Tensor(Conversions):
         return Neg.apply(self)
 
     def __pos__(self) -> "Tensor":
+        """+self: self itself."""
         return self
 
     def __invert__(self) -> "Tensor":
+        """~self: logical not of a bool tensor, bitwise not of an integer one."""
         if self._dtype.is_floating_point:
             raise TypeError("~ (bitwise not) is only supported for integer and bool tensors")
         xp = self._device.xp
@@ -362,6 +378,7 @@ class Tensor(Conversions):
 
     # -- indexing (ops/index.py; the key is checked in torch_api/indexing.py) --------------
     def __getitem__(self, key: Any) -> "Tensor":
+        """self[key]: a view for ints, slices, None and ...; a copy for integer or mask indices."""
         key, basic = normalize_key(self.shape, self._device, key)
         if basic:
             return BasicIndex.apply(self, key=key)
@@ -371,6 +388,7 @@ class Tensor(Conversions):
         return AdvancedIndex.apply(self, key=key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
+        """self[key] = value, in place (recorded in the graph when autograd needs it)."""
         key, basic = normalize_key(self.shape, self._device, key)
         ints, rest = (None, key) if basic else split_ints(key)
         if ints is not None:  # as in __getitem__: write through the view the ints pick
@@ -380,15 +398,19 @@ class Tensor(Conversions):
 
     # -- in-place changes (inplace.py) -------------------------------------------------------
     def __iadd__(self, other: Any) -> "Tensor":
+        """self += other, in place."""
         return self._update(Add, other)
 
     def __isub__(self, other: Any) -> "Tensor":
+        """self -= other, in place."""
         return self._update(Sub, other)
 
     def __imul__(self, other: Any) -> "Tensor":
+        """self *= other, in place."""
         return self._update(Mul, other)
 
     def __itruediv__(self, other: Any) -> "Tensor":
+        """self /= other, in place."""
         return self._update(Div, other)
 
     def add_(self, other: Any, *, alpha: Any = 1) -> "Tensor":
@@ -399,7 +421,13 @@ class Tensor(Conversions):
         """self -= alpha * other, in place: the lesson's update `a.sub_(lr * a.grad)`."""
         return self._update(Sub, other if alpha == 1 else other * alpha)
 
-    mul_, div_ = __imul__, __itruediv__
+    def mul_(self, other: Any) -> "Tensor":
+        """self *= other, in place."""
+        return self._update(Mul, other)
+
+    def div_(self, other: Any) -> "Tensor":
+        """self /= other, in place."""
+        return self._update(Div, other)
 
     def _update(self, op: type, other: Any) -> "Tensor":
         """self = op(self, other), written into self's storage. Outside the graph, with an

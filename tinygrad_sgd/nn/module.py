@@ -46,6 +46,7 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The computation of this module: override it (calling the module runs it)."""
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
                                   '"forward" function')
 
@@ -119,6 +120,7 @@ class Module:
         self._buffers[name] = tensor
 
     def add_module(self, name: str, module: "Module | None") -> None:
+        """Register a submodule under `name` (as `self.name = module` does)."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{_type_name(module)} is not a Module subclass")
         self._forget(name)
@@ -126,11 +128,13 @@ class Module:
 
     # -- walking the tree ----------------------------------------------------------------
     def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        """(name, module) for each direct submodule."""
         for name, m in self._modules.items():
             if m is not None:
                 yield name, m
 
     def children(self) -> Iterator["Module"]:
+        """The direct submodules."""
         for _, m in self.named_children():
             yield m
 
@@ -150,6 +154,7 @@ class Module:
             stack.extend(reversed(kids))
 
     def modules(self) -> Iterator["Module"]:
+        """This module and every submodule, depth first."""
         for _, m in self.named_modules():
             yield m
 
@@ -171,12 +176,14 @@ class Module:
             yield p
 
     def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """(name, tensor) for each registered buffer, submodules' too."""
         for mod_name, m in self.named_modules(prefix):
             for name, b in m._buffers.items():
                 if b is not None:
                     yield (f"{mod_name}.{name}" if mod_name else name), b
 
     def buffers(self) -> Iterator[Tensor]:
+        """The registered buffers (non-trained state), submodules' too."""
         for _, b in self.named_buffers():
             yield b
 
@@ -191,6 +198,7 @@ class Module:
         return self
 
     def eval(self) -> "Module":
+        """Evaluation mode (training=False) for this module and its submodules."""
         return self.train(False)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -198,6 +206,7 @@ class Module:
         forget_grads(self.parameters(), set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Set requires_grad on every parameter; returns self."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -270,15 +279,19 @@ class Module:
         return self
 
     def cpu(self) -> "Module":
+        """Move every parameter and buffer to the CPU; returns self."""
         return self.to("cpu")
 
     def cuda(self) -> "Module":
+        """Move every parameter and buffer to the GPU; returns self."""
         return self.to("cuda")
 
     def double(self) -> "Module":
+        """Convert floating parameters and buffers to float64; returns self."""
         return self.to(dtypes.float64)
 
     def float(self) -> "Module":
+        """Convert floating parameters and buffers to float32; returns self."""
         return self.to(dtypes.float32)
 
     # -- printing ----------------------------------------------------------------------------
@@ -341,6 +354,7 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def forward(self, x: Any) -> Any:
+        """Each module in turn: x -> m1(x) -> m2(...) ..."""
         for m in self._modules.values():
             x = m(x)
         return x
@@ -360,6 +374,7 @@ class Sequential(Module):
         return list(self._modules.values())[idx % n]
 
     def append(self, module: Module) -> "Sequential":
+        """Add a module at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
@@ -368,6 +383,7 @@ class ReLU(Module):
     """max(0, x), elementwise."""
 
     def forward(self, x: Tensor) -> Tensor:
+        """max(x, 0), elementwise."""
         return x.relu()
 
 
@@ -375,9 +391,13 @@ class Sigmoid(Module):
     """1 / (1 + e^-x), elementwise."""
 
     def forward(self, x: Tensor) -> Tensor:
+        """1 / (1 + e^-x), elementwise."""
         return x.sigmoid()
 
 
 class Tanh(Module):
+    """Applies tanh elementwise: `nn.Tanh()(x)` is `x.tanh()`."""
+
     def forward(self, x: Tensor) -> Tensor:
+        """tanh(x), elementwise."""
         return x.tanh()
