@@ -252,10 +252,16 @@ def _note() -> str:
             return "AccumulateGrad"
         if name == "root_gradient":
             return "backward() starts from 1"
+        if name in _PLUMBING or name.startswith("_"):
+            continue
         owner = f.f_locals.get("self")
         last = f"{type(owner).__name__}.{name}" if owner is not None and name == "step" \
             else name
     return last or ""
+
+
+_PLUMBING = {"wrapper", "decorate_context", "inner", "__call__", "__enter__", "__exit__",
+             "apply", "binary", "operand"}
 
 
 _READS = {"item": ".item() of a tensor", "tolist": ".tolist() of a tensor",
@@ -567,9 +573,9 @@ class _Source:
         if op.kind == "setitem":
             return f"{self.src(a[0])}[{self.key(a[1])}] = {self.src(a[2])}"
         if op.kind == "check":
-            call = f"bool({self.src(a[0])})" if op.what == "__bool__" else \
-                f"{self.src(a[0])}.{op.what}()"
-            return f"if {call} != {self.src(op.real)}: raise Recheck  # a value check"
+            call = f"{op.what[2:-2]}({self.src(a[0])})" if op.what in (
+                "__bool__", "__int__", "__float__") else f"{self.src(a[0])}.{op.what}()"
+            return f"if {call} != {self.src(op.real)}: raise Recheck"
         if op.out is None:
             return self.expr(op)
         return f"{self.names[op.out]} = {self.expr(op)}"
@@ -862,7 +868,8 @@ def _out_template(x: Any, out_vars: list, rec: _Recorder, pre: dict) -> Any:
             return ("same", x)
         if x._data.__class__ is not Var:
             raise _NotReplayable("")
-        if x._grad_fn is not None and not _graph_used(x):
+        if x._grad_fn is not None and not any(
+                op.note.endswith("Backward0") or op.note == "AccumulateGrad" for op in rec.ops):
             raise _NotReplayable("the step returns a tensor whose graph backward() has not "
                                  "used (call backward inside the compiled step)")
         out_vars.append(x._data.id)
@@ -874,12 +881,6 @@ def _out_template(x: Any, out_vars: list, rec: _Recorder, pre: dict) -> Any:
     if x is None or type(x) in (int, float, bool, str):
         return ("value", x)
     raise _NotReplayable(f"the step returns a {type(x).__name__}")
-
-
-def _graph_used(t: Any) -> bool:
-    from .autograd import engine
-    node = t._grad_fn
-    return node._saved is engine._FREED if node._saved != () else True
 
 
 class _Replay:
