@@ -673,9 +673,9 @@ class Compiled:
         from .tensor import Tensor
         rec = _Recorder()
         objs = gc.get_objects()
-        tensors = [o for o in objs if isinstance(o, Tensor)]
-        modules = [o for o in objs if isinstance(o, Module)]
-        optimizers = [o for o in objs if isinstance(o, Optimizer)]
+        tensors = _instances(objs, Tensor)  # by type(): isinstance may run __getattr__
+        modules = _instances(objs, Module)
+        optimizers = _instances(objs, Optimizer)
         del objs
         pre = {}
         for t in tensors:
@@ -730,7 +730,7 @@ class Compiled:
                 for n, f in calls.items():
                     setattr(d, n, f)
                 d._random = random
-            for t in [o for o in gc.get_objects() if isinstance(o, Tensor)]:
+            for t in _instances(gc.get_objects(), Tensor):
                 if t._data.__class__ is Var:
                     t._data = t._data.a
         return _strip(out)
@@ -741,6 +741,10 @@ class Compiled:
         warnings.warn(f"tg.compile: graph break in {getattr(self.fn, '__name__', 'fn')}"
                       f"{where}: {reason}; the step runs eagerly from now on", GraphBreak,
                       stacklevel=3)
+
+
+def _instances(objs: list, cls: type) -> list:
+    return [o for o in objs if issubclass(type(o), cls)]
 
 
 def _refuse_random(rec: _Recorder, random: Callable) -> Callable:
