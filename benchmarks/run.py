@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     out = ["", report.table(rows, floor)]
     compiled_rows: list[dict] = []
     if args.device == "cpu" and not args.only and not args.quick:  # tg.compile (issue 13)
-        from . import compiled
+        from benchmarks import compiled
         print("  compiled rows (W1, W2, W3-nn) ...", file=sys.stderr, flush=True)
         try:
             compiled_rows = compiled.measure(env)
