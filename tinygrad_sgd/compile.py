@@ -795,7 +795,6 @@ _REPLAYED = {}
 def _build(comp: Compiled, rec: _Recorder, pre: dict, opt_pre: dict, modules: list,
            optimizers: list, out: Any, arg_tensors: list, args: tuple,
            kwargs: dict) -> "_Replay":
-    from .tensor import Tensor
     # What the step returns: tensors (their arrays become the replay's outputs)
     out_vars: list = []
     template = _out_template(out, out_vars, rec, pre)
@@ -914,7 +913,6 @@ class _Replay:
             g = getattr(fn, "__globals__", {})
             scopes.update({n: g[n] for n in code.co_names if n in g})
         from .nn.module import Module
-        from .optim import Optimizer
         from .tensor import Tensor
         for name, obj in scopes.items():
             if isinstance(obj, Tensor):
