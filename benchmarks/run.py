@@ -241,6 +241,19 @@ def main(argv: list[str] | None = None) -> int:
 
     floor = "numpy floor" if env.xp.__name__ == "numpy" else f"{env.xp.__name__} floor"
     out = ["", report.table(rows, floor)]
+    compiled_rows: list[dict] = []
+    if args.device == "cpu" and not args.only and not args.quick:  # tg.compile (issue 13)
+        from benchmarks import compiled
+        print("  compiled rows (W1, W2, W3-nn) ...", file=sys.stderr, flush=True)
+        try:
+            compiled_rows = compiled.measure(env)
+            out += ["", compiled.table(compiled_rows),
+                    "compiled: tg.compile replaying the step; eager, torch and floor "
+                    "re-timed in the same interleaved rounds; guards: one call's guard "
+                    "checks alone."]
+        except Exception as e:
+            failed = True
+            notes.append(f"compiled rows failed: {type(e).__name__}: {e}")
     if memory:
         out += ["", report.memory_table(memory),
                 "tracemalloc: every numpy buffer and Python object allocated during one run "
@@ -262,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
               "settings": {"quick": args.quick, "device": args.device, "suite": args.suite,
                            "threads": args.threads, "only": args.only or None,
                            "repeats": args.repeats},
-              "rows": [r.to_json() for r in rows], "memory": memory, "notes": notes}
+              "rows": [r.to_json() for r in rows], "memory": memory, "notes": notes,
+              "compiled": compiled_rows}
     path = Path(args.json) if args.json else default_json(args)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=1) + "\n")

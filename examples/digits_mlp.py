@@ -63,7 +63,8 @@ def bar(done: int, total: int, width: int = 20) -> str:
 
 
 def train(model: nn.Module, train_set: TensorDataset, val_set: TensorDataset, epochs: int,
-          batch_size: int, lr: float, momentum: float) -> dict[str, list[float]]:
+          batch_size: int, lr: float, momentum: float,
+          compiled: bool = False) -> dict[str, list[float]]:
     """The lesson's loop, on mini-batches; returns the per-epoch history."""
     loss_fn = nn.CrossEntropyLoss()
     opt = tg.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
@@ -71,14 +72,20 @@ def train(model: nn.Module, train_set: TensorDataset, val_set: TensorDataset, ep
     history: dict[str, list[float]] = {"train_loss": [], "train_acc": [], "val_loss": [],
                                        "val_acc": []}
     start = time.perf_counter()
+    def step(xb: tg.Tensor, yb: tg.Tensor) -> tuple[tg.Tensor, tg.Tensor]:
+        scores = model(xb)
+        loss = loss_fn(scores, yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss, scores
+
+    if compiled:  # traced once per batch shape, then replayed as array code (docs/compile.md)
+        step = tg.compile(step)
     for epoch in range(1, epochs + 1):
         total_loss, correct, seen = 0.0, 0, 0
         for xb, yb in loader:
-            scores = model(xb)
-            loss = loss_fn(scores, yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            loss, scores = step(xb, yb)
             total_loss += loss.item() * len(yb)  # the batch mean, weighted by batch size
             correct += int((scores.argmax(1) == yb).sum().item())
             seen += len(yb)
@@ -154,6 +161,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, default=Path("out"), help="folder for the figures")
     p.add_argument("--device", type=cli.device, default="cpu", help="'cpu' or 'cuda'")
     p.add_argument("--no-plots", action="store_true", help="skip the figures")
+    p.add_argument("--compile", action="store_true",
+                   help="run the training step through tg.compile")
     args = p.parse_args(argv)
 
     tg.manual_seed(args.seed)
@@ -166,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
           f"on {args.device}")
     start = time.perf_counter()
     history = train(model, train_set, val_set, args.epochs, args.batch_size, args.lr,
-                    args.momentum)
+                    args.momentum, compiled=args.compile)
     seconds = time.perf_counter() - start
     n_val = len(val_set)
     right = round(history["val_acc"][-1] * n_val)

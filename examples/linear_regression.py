@@ -83,7 +83,7 @@ def gradient_descent(x: tg.Tensor, y: tg.Tensor, lr: float, steps: int,
 
 
 def minibatch_sgd(x: tg.Tensor, y: tg.Tensor, lr: float, epochs: int,
-                  batch_size: int) -> Run:
+                  batch_size: int, compiled: bool = False) -> Run:
     """The same update on random mini-batches: each epoch visits every point once. The
     run records a and the loss on all points after every epoch; it stops at the first
     epoch whose loss diverges."""
@@ -91,15 +91,21 @@ def minibatch_sgd(x: tg.Tensor, y: tg.Tensor, lr: float, epochs: int,
     with tg.no_grad():
         run = Run([a.tolist()], [mse(x @ a, y).item()])
     n = x.shape[0]
+
+    def step(batch: tg.Tensor) -> tg.Tensor:
+        loss = mse(x[batch] @ a, y[batch])  # integer-tensor indexing gathers rows
+        loss.backward()
+        with tg.no_grad():
+            a.sub_(lr * a.grad)
+            a.grad.zero_()
+        return loss
+
+    if compiled:  # traced once per batch size, then replayed (docs/compile.md)
+        step = tg.compile(step)
     for epoch in range(epochs):
         order = tg.randperm(n, device=x.device)
         for start in range(0, n, batch_size):
-            batch = order[start:start + batch_size]  # integer-tensor indexing gathers rows
-            loss = mse(x[batch] @ a, y[batch])
-            loss.backward()
-            with tg.no_grad():
-                a.sub_(lr * a.grad)
-                a.grad.zero_()
+            step(order[start:start + batch_size])
         run.params.append(a.tolist())
         with tg.no_grad():
             run.losses.append(mse(x @ a, y).item())
@@ -238,6 +244,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--no-plots", action="store_true", help="skip all figures")
     p.add_argument("--explain", action="store_true",
                    help="first trace one step's backward and draw the graph of its loss")
+    p.add_argument("--compile", action="store_true",
+                   help="run the mini-batch SGD step through tg.compile")
     args = p.parse_args(argv)
 
     tg.manual_seed(args.seed)
@@ -251,7 +259,7 @@ def main(argv: list[str] | None = None) -> None:
         print(divergence_note("Gradient descent", gd, "step"))
     print(f"a = {fmt_a(gd.params[-1], 4)}   (the data came from a = (3, 2) plus noise in [0, 1))\n")
     print(f"Mini-batch SGD: {args.epochs} epochs, batch size {args.batch_size}, lr={args.lr}")
-    sgd = minibatch_sgd(x, y, args.lr, args.epochs, args.batch_size)
+    sgd = minibatch_sgd(x, y, args.lr, args.epochs, args.batch_size, args.compile)
     if sgd.diverged_at is not None:
         print(divergence_note("Mini-batch SGD", sgd, "epoch"))
     print(f"a = {fmt_a(sgd.params[-1], 4)}")

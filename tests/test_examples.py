@@ -331,3 +331,16 @@ def test_verdicts_of_the_example_on_the_edge_cases() -> None:
     assert rows["0"].count("no progress") == 2
     assert rows["0.9"].count("converged") == 2
     assert rows["1"].count("oscillating") == 2
+
+
+@pytest.mark.parametrize("name, args", [
+    ("linear_regression.py", ["--steps", "20", "--epochs", "3", "--no-plots"]),
+    ("digits_mlp.py", ["--epochs", "2", "--no-plots"])])
+def test_compiled_run_prints_what_the_eager_run_prints(name: str, args: list) -> None:
+    """--compile replays the step bit for bit: every printed number is eager's."""
+    eager = run_example(name, *args)
+    compiled = run_example(name, *args, "--compile")
+    assert compiled.returncode == 0, compiled.stderr
+    strip = re.compile(r"\d+\.\d s\b|trained in [\d.]+ s|in [\d.]+ ?s")
+    assert strip.sub("", compiled.stdout) == strip.sub("", eager.stdout)
+    assert "graph break" not in compiled.stderr
