@@ -55,6 +55,8 @@ __all__ = [
     "concat", "stack",
     # autograd, saving
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "save", "load",
+    # compiling a step
+    "compile",
 ]
 
 
