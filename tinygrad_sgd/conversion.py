@@ -5,12 +5,14 @@
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Iterator
 
 from . import dtypes
 from .backend import CPU, get_device
 from .dtypes import dtype as DType
 from .ops.elementwise import Cast, Clone, ToDevice
+from .torch_api.checks import dim_index
 
 Scalar = int | float | bool
 
@@ -22,6 +24,43 @@ class Conversions:
     _data: Any
     _device: Any
     _dtype: DType
+
+    def __init__(self, *args: Any, dtype: Any = None, device: Any = None) -> None:
+        """torch.Tensor(...): `Tensor([1, 2])` is a float32 tensor of the data, `Tensor(2, 3)`
+        an uninitialized (here: zero) 2x3 float32 tensor. Prefer tinygrad_sgd.tensor()."""
+        dev = get_device(device)
+        dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.float32
+        if args and all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+            array = dev.xp.zeros(args, dtype=dev.xp_dtype(dt))
+        else:
+            data = args[0] if len(args) == 1 else args
+            array = dev.xp.astype(dev.from_numpy(dtypes.host_array(data, dt)),
+                                  dev.xp_dtype(dt))
+        made = type(self)._make(array, dev)
+        for slot in type(self).__slots__[:-1]:
+            setattr(self, slot, getattr(made, slot))
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape, or the size of dimension `dim`."""
+        return self.shape if dim is None else self.shape[dim_index(dim, self.ndim)]
+
+    def dim(self) -> int:
+        """The number of dimensions."""
+        return self._data.ndim
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return math.prod(self.shape)
+
+    @property
+    def is_cuda(self) -> bool:
+        """True on the 'cuda' device."""
+        return self._device.type == "cuda"
+
+    def is_floating_point(self) -> bool:
+        """True for float32 and float64."""
+        return self._dtype.is_floating_point
+
 
     def numpy(self) -> Any:
         """A numpy array; shares memory on the CPU, as torch's does."""

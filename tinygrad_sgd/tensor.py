@@ -14,19 +14,16 @@ need the Tensor class themselves. In-place changes and views live in inplace.py.
 """
 from __future__ import annotations
 
-import math
 import warnings
-import weakref
-from typing import Any, Callable
+from typing import Any
 
 from . import dtypes, inplace
-from .autograd import engine, grad_mode
+from .autograd import engine, grad_mode, hooks
 from .backend import Device, get_device
 from .conversion import Conversions
 from .dtypes import dtype as DType
 from .ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
 from .ops.index import AdvancedIndex, BasicIndex
-from .torch_api.checks import dim_index
 from .torch_api.indexing import normalize_key, split_ints
 
 Scalar = int | float | bool
@@ -43,21 +40,6 @@ class Tensor(Conversions):
     __slots__ = ("_data", "_device", "_dtype", "_requires_grad", "_grad", "_grad_fn",
                  "_version", "_base", "_view", "__weakref__")
     __array_ufunc__ = None  # numpy operators defer to ours: `ndarray * t` is t.__rmul__
-
-    def __init__(self, *args: Any, dtype: Any = None, device: Any = None) -> None:
-        """torch.Tensor(...): `Tensor([1, 2])` is a float32 tensor of the data, `Tensor(2, 3)`
-        an uninitialized (here: zero) 2x3 float32 tensor. Prefer tinygrad_sgd.tensor()."""
-        dev = get_device(device)
-        dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.float32
-        if args and all(isinstance(a, int) and not isinstance(a, bool) for a in args):
-            array = dev.xp.zeros(args, dtype=dev.xp_dtype(dt))
-        else:
-            data = args[0] if len(args) == 1 else args
-            array = dev.xp.astype(dev.from_numpy(dtypes.host_array(data, dt)),
-                                  dev.xp_dtype(dt))
-        made = Tensor._make(array, dev)
-        for slot in Tensor.__slots__[:-1]:
-            setattr(self, slot, getattr(made, slot))
 
     @staticmethod
     def _make(array: Any, device: Device, dtype: DType | None = None,
@@ -95,22 +77,10 @@ class Tensor(Conversions):
         """The size of each dimension, a tuple."""
         return self._data.shape
 
-    def size(self, dim: int | None = None) -> Any:
-        """The shape, or the size of dimension `dim`."""
-        return self.shape if dim is None else self.shape[dim_index(dim, self.ndim)]
-
     @property
     def ndim(self) -> int:
         """The number of dimensions."""
         return self._data.ndim
-
-    def dim(self) -> int:
-        """The number of dimensions."""
-        return self._data.ndim
-
-    def numel(self) -> int:
-        """The number of elements."""
-        return math.prod(self.shape)
 
     @property
     def dtype(self) -> DType:
@@ -121,15 +91,6 @@ class Tensor(Conversions):
     def device(self) -> Device:
         """Where the data lives: 'cpu' (numpy) or 'cuda' (cupy)."""
         return self._device
-
-    @property
-    def is_cuda(self) -> bool:
-        """True on the 'cuda' device."""
-        return self._device.type == "cuda"
-
-    def is_floating_point(self) -> bool:
-        """True for float32 and float64."""
-        return self._dtype.is_floating_point
 
     # -- autograd --------------------------------------------------------------------------
     @property
@@ -177,7 +138,7 @@ class Tensor(Conversions):
         dL/d(self) for some further L. The graph's saved values are freed afterwards
         unless `retain_graph=True`.
         """
-        engine.backward([self], [root_gradient(self, gradient)], retain_graph)
+        engine.backward([self], [engine.root_gradient(self, gradient)], retain_graph)
 
     @property
     def grad(self) -> "Tensor | None":
@@ -201,28 +162,9 @@ class Tensor(Conversions):
                                    f"{self._dtype!r} on {self._device}")
         self._grad = value
 
-    def retain_grad(self) -> None:
-        """Keep this non-leaf tensor's gradient in .grad at the next backward (leaves keep
-        theirs anyway): a way to look at the gradient halfway through the graph."""
-        if not self.requires_grad:
-            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is not None and not self.retains_grad:
-            self.register_hook(_RetainGrad(self))
-
-    @property
-    def retains_grad(self) -> bool:
-        """True after retain_grad() on a non-leaf tensor."""
-        node = self.grad_fn
-        return node is not None and any(isinstance(h, _RetainGrad) and h.tensor() is self
-                                        for h in node.hooks)
-
-    def register_hook(self, hook: Callable[[Any], None]) -> None:
-        """Call `hook(grad_array)` with this non-leaf tensor's gradient during backward."""
-        node = self.grad_fn
-        if node is None:
-            raise RuntimeError("register_hook here is for tensors computed by an op "
-                               "(non-leaf tensors); a leaf's gradient is its .grad")
-        node.hooks = [*node.hooks, hook]
+    retain_grad = hooks.retain_grad
+    retains_grad = property(hooks.retains_grad)
+    register_hook = hooks.register_hook
 
     def detach(self) -> "Tensor":
         """The same storage (and version counter), cut out of the graph."""
@@ -478,42 +420,6 @@ _NON_LEAF_GRAD = (
     "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf "
     "Tensor. If you access the non-leaf Tensor by mistake, make sure you access the leaf "
     "Tensor instead.")
-
-
-class _RetainGrad:
-    """The hook retain_grad() puts on a tensor's node: keep the gradient in tensor.grad."""
-
-    def __init__(self, tensor: Tensor) -> None:
-        self.tensor = weakref.ref(tensor)  # the hook must not keep the tensor alive
-
-    def __call__(self, grad: Any) -> None:
-        t = self.tensor()
-        if t is not None:
-            t._accumulate_grad(t._device.xp.broadcast_to(grad, t.shape))
-
-
-def root_gradient(t: Tensor, gradient: Any) -> Any:
-    """The gradient backward() starts from: 1 for a one-element loss, or `gradient`."""
-    if not t.requires_grad:
-        raise RuntimeError("element 0 of tensors does not require grad and does not have "
-                           "a grad_fn: nothing that requires grad went into it (make a "
-                           "leaf with requires_grad=True, or compute outside no_grad())")
-    xp = t._device.xp
-    if gradient is None:
-        if t._data.size != 1:
-            raise RuntimeError(f"grad can be implicitly created only for scalar outputs; "
-                               f"this tensor has shape {t.shape}. Reduce it (e.g. .sum()) or "
-                               f"pass gradient= of shape {t.shape}")
-        return xp.ones(t.shape, dtype=t._data.dtype)
-    if not isinstance(gradient, Tensor):
-        raise TypeError(f"gradient must be a Tensor, got {type(gradient).__name__}")
-    if gradient.shape != t.shape:
-        raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of "
-                           f"{gradient.shape} and output[0] has a shape of {t.shape}.")
-    if gradient._device is not t._device:
-        raise RuntimeError(f"gradient is on {gradient._device} but the tensor is on "
-                           f"{t._device}")
-    return xp.astype(gradient._data, t._data.dtype)
 
 
 def rebuild(array: Any, device: str, requires_grad: bool, cls: type = Tensor) -> Tensor:

@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from . import grad_mode
 
-__all__ = ["Function", "sum_to", "backward", "hooks"]
+__all__ = ["Function", "sum_to", "backward", "root_gradient", "hooks"]
 
 
 class _Hooks:
@@ -189,6 +189,31 @@ def sum_to(xp: Any, grad: Any, shape: tuple[int, ...]) -> Any:
     if axes:
         grad = xp.sum(grad, axis=axes, keepdims=True)
     return xp.reshape(grad, shape)
+
+
+def root_gradient(t: Any, gradient: Any) -> Any:
+    """The gradient backward() starts from: 1 for a one-element loss, or `gradient`."""
+    if not t.requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have "
+                           "a grad_fn: nothing that requires grad went into it (make a "
+                           "leaf with requires_grad=True, or compute outside no_grad())")
+    xp = t._device.xp
+    if gradient is None:
+        if t._data.size != 1:
+            raise RuntimeError(f"grad can be implicitly created only for scalar outputs; "
+                               f"this tensor has shape {t.shape}. Reduce it (e.g. .sum()) or "
+                               f"pass gradient= of shape {t.shape}")
+        return xp.ones(t.shape, dtype=t._data.dtype)
+    if not hasattr(gradient, "_data"):  # not a tensor
+        raise TypeError(f"gradient must be a Tensor, got {type(gradient).__name__}")
+    if gradient.shape != t.shape:
+        raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of "
+                           f"{gradient.shape} and output[0] has a shape of {t.shape}.")
+    if gradient._device is not t._device:
+        raise RuntimeError(f"gradient is on {gradient._device} but the tensor is on "
+                           f"{t._device}")
+    return xp.astype(gradient._data, t._data.dtype)
+
 
 
 def backward(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bool = False,

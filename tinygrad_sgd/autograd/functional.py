@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..tensor import Tensor, root_gradient
+from ..tensor import Tensor
+from .engine import root_gradient
 from . import engine
 
 __all__ = ["backward", "grad"]
