@@ -181,7 +181,7 @@ def test_detect_anomaly_names_the_op_and_the_users_line() -> None:
     message = str(info.value)
     assert message.startswith("Function 'SqrtBackward0' returned inf values in its 0th output.")
     assert "test_trace.py" in message and "root = x.sqrt()" in message
-    assert "d/da = 1/(2√a)" in message  # the op's derivative, from its docstring
+    assert "d/du = 1/(2√u)" in message  # the op's derivative, from its docstring
     assert engine.hooks.on_record == []  # off again after the block
 
 

@@ -52,8 +52,7 @@ class Tensor(Conversions):
         t._dtype = dtype if dtype is not None else device.dtype_of(array)
         t._requires_grad = node is not None
         t._grad_fn = node
-        t._grad = None
-        t._base = t._view = None  # set for views: the base tensor, and how to find the view
+        t._grad = t._base = t._view = None  # (_base, _view: set for views, see inplace.py)
         t._version = [0]  # a list, so that views sharing it share the count
         return t
 

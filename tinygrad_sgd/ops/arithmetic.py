@@ -4,7 +4,8 @@ Each backward returns gradients in the output's shape; the engine sums them back
 broadcast axes (engine.sum_to), so no op here deals with broadcasting.
 `grad_output` is dL/d(out), the gradient arriving from above; each backward returns
 dL/d(input) = grad_output · d(out)/d(input), the chain rule. An input may be a Python
-number (a constant): its gradient is never asked for.
+number (a constant): its gradient is never asked for. The inputs are called u and v (the
+lesson's a and x are the tensors you pass in, not these names).
 """
 from __future__ import annotations
 
@@ -17,116 +18,113 @@ from ..autograd.engine import Function
 # arithmetic
 # ---------------------------------------------------------------------------------------
 class Add(Function):
-    """out = a + b;  d/da = 1, d/db = 1"""
+    """out = u + v;  d/du = 1, d/dv = 1"""
 
-    def forward(ctx, a, b):
-        return a + b
+    def forward(ctx, u, v):
+        return u + v
 
     def backward(ctx, grad_output):
         return grad_output, grad_output
 
 
 class Sub(Function):
-    """out = a - b;  d/da = 1, d/db = -1"""
+    """out = u - v;  d/du = 1, d/dv = -1"""
 
-    def forward(ctx, a, b):
-        return a - b
+    def forward(ctx, u, v):
+        return u - v
 
     def backward(ctx, grad_output):
         return grad_output, (-grad_output if ctx.needs_input_grad[1] else None)
 
 
 class Mul(Function):
-    """out = a * b;  d/da = b, d/db = a"""
+    """out = u * v;  d/du = v, d/dv = u"""
 
-    def forward(ctx, a, b):
-        da, db = ctx.needs_input_grad
-        ctx.save_for_backward(a if db else None, b if da else None)  # only what backward reads
-        return a * b
+    def forward(ctx, u, v):
+        du, dv = ctx.needs_input_grad
+        ctx.save_for_backward(u if dv else None, v if du else None)  # only what backward reads
+        return u * v
 
     def backward(ctx, grad_output):
-        a, b = ctx.saved_tensors
-        da, db = ctx.needs_input_grad
-        return (grad_output * b if da else None), (grad_output * a if db else None)
+        u, v = ctx.saved_tensors
+        du, dv = ctx.needs_input_grad
+        return (grad_output * v if du else None), (grad_output * u if dv else None)
 
 
 class Div(Function):
-    """out = a / b;  d/da = 1/b, d/db = -a/b²"""
+    """out = u / v;  d/du = 1/v, d/dv = -u/v²"""
 
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
-        return a / b
+    def forward(ctx, u, v):
+        ctx.save_for_backward(u if ctx.needs_input_grad[1] else None, v)
+        return u / v
 
     def backward(ctx, grad_output):
-        a, b = ctx.saved_tensors
-        da, db = ctx.needs_input_grad
-        return (grad_output / b if da else None), (-grad_output * a / (b * b) if db else None)
+        u, v = ctx.saved_tensors
+        du, dv = ctx.needs_input_grad
+        return (grad_output / v if du else None), (-grad_output * u / (v * v) if dv else None)
 
 
 class Neg(Function):
-    """out = -a;  d/da = -1"""
+    """out = -u;  d/du = -1"""
 
-    def forward(ctx, a):
-        return -a
+    def forward(ctx, u):
+        return -u
 
     def backward(ctx, grad_output):
         return -grad_output
 
 
 class Pow(Function):
-    """out = a ** b;  d/da = b·a^(b-1), d/db = out·ln(a)
+    """out = u ** v;  d/du = v·u^(v-1), d/dv = out·ln(u)
 
-    As torch: d/da is 0 where b == 0 (even at a == 0), and d/db is 0 where a == 0 and
-    b >= 0 (there 0^b is flat in b, although ln 0 = -inf).
+    As torch: d/du is 0 where v == 0 (even at u == 0), and d/dv is 0 where u == 0 and
+    v >= 0 (there 0^v is flat in v, although ln 0 = -inf).
     """
 
-    def forward(ctx, a, b):
-        xp = ctx.xp
-        if not isinstance(b, (int, float)) and b.dtype != xp.float32 and b.dtype != xp.float64:
-            out = _integer_power(xp, a, b)
-        else:
-            out = a ** b
-        ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
+    def forward(ctx, u, v):
+        integers = not isinstance(v, (int, float)) and not ctx.xp.isdtype(v.dtype, "real floating")
+        out = _integer_power(ctx.xp, u, v) if integers else u ** v
+        ctx.save_for_backward(u, v, out if ctx.needs_input_grad[1] else None)
         return out
 
     def backward(ctx, grad_output):
-        a, b, out = ctx.saved_tensors
-        xp = ctx.xp
-        da = db = None
+        u, v, out = ctx.saved_tensors
+        du = dv = None
         if ctx.needs_input_grad[0]:
-            if isinstance(b, (int, float)):  # a constant exponent, as in the usual x ** 2
-                if b == 0:
-                    da = xp.zeros_like(a)
-                else:
-                    # b·a^(b-1)·g, multiplied in place into one new array: on a big tensor
-                    # every temporary is another copy of it in memory (and for b = 2, no a**1)
-                    da = a * 2 if b == 2 else a ** (b - 1) * b
-                    da *= grad_output
-            else:
-                da = grad_output * xp.where(b == 0, 0.0, b * a ** (b - 1))
+            du = _slope(ctx.xp, u, v)
+            du *= grad_output  # in place: one new array in all (a big tensor's memory counts)
         if ctx.needs_input_grad[1]:
-            db = grad_output * xp.where((a == 0) & (b >= 0), 0.0, out * xp.log(a))
-        return da, db
+            dv = grad_output * ctx.xp.where((u == 0) & (v >= 0), 0.0, out * ctx.xp.log(u))
+        return du, dv
 
 
-def _integer_power(xp: Any, a: Any, b: Any) -> Any:
-    """a ** b for integer arrays, with torch's answer for negative exponents (an integer
-    result: 1/a^|b| truncated, so 0 except for a = 1 and a = -1) where numpy raises."""
-    negative = b < 0
-    out = a ** xp.where(negative, 0, b)
+def _slope(xp: Any, u: Any, v: Any) -> Any:
+    """d(u ** v)/du = v·u^(v-1), as a new array; 0 where v == 0 (even at u == 0), as torch."""
+    if not isinstance(v, (int, float)):
+        return xp.where(v == 0, 0.0, v * u ** (v - 1))
+    if v == 0:
+        return xp.zeros_like(u)
+    return u * 2 if v == 2 else u ** (v - 1) * v  # (for the usual x ** 2, no u ** 1 copy)
+
+
+def _integer_power(xp: Any, u: Any, v: Any) -> Any:
+    """u ** v for integer arrays, with torch's answer for negative exponents (an integer
+    result: 1/u^|v| truncated, so 0 except for u = 1 and u = -1) where numpy raises."""
+    negative = v < 0
+    out = u ** xp.where(negative, 0, v)
     if not bool(xp.any(negative)):
         return out
-    odd = b % 2 != 0
-    special = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0))
+    odd = v % 2 != 0
+    special = xp.where(u == 1, 1, xp.where(u == -1, xp.where(odd, -1, 1), 0))
     return xp.where(negative, xp.astype(special, out.dtype), out)
 
 
 class Reciprocal(Function):
-    """out = 1/a;  d/da = -1/a² = -out²  (number / x is computed as x's reciprocal times
+    """out = 1/u;  d/du = -1/u² = -out²  (number / x is computed as x's reciprocal times
     the number, as torch does, so backward needs only the output)"""
 
-    def forward(ctx, a):
-        out = 1 / a
+    def forward(ctx, u):
+        out = 1 / u
         ctx.save_for_backward(out)
         return out
 
@@ -140,36 +138,36 @@ class Reciprocal(Function):
 # matrix product
 # ---------------------------------------------------------------------------------------
 class Matmul(Function):
-    """out = a @ b;  d/da = g @ bᵀ, d/db = aᵀ @ g  (g = grad_output; per matrix of a batch)
+    """out = u @ v;  d/du = g @ vᵀ, d/dv = uᵀ @ g  (g = grad_output; per matrix of a batch)
 
-    Why: out[i,j] = Σ_k a[i,k]·b[k,j], so dL/da[i,k] = Σ_j g[i,j]·b[k,j] = (g @ bᵀ)[i,k],
-    and likewise dL/db[k,j] = Σ_i a[i,k]·g[i,j] = (aᵀ @ g)[k,j].
+    Why: out[i,j] = Σ_k u[i,k]·v[k,j], so dL/du[i,k] = Σ_j g[i,j]·v[k,j] = (g @ vᵀ)[i,k],
+    and likewise dL/dv[k,j] = Σ_i u[i,k]·g[i,j] = (uᵀ @ g)[k,j].
 
-    A 1-D `a` acts as a row (1, k) and a 1-D `b` as a column (k, 1); matmul dropped those
+    A 1-D `u` acts as a row (1, k) and a 1-D `v` as a column (k, 1); matmul dropped those
     unit dims from `out`, so backward puts them back into g, applies the matrix formulas
     and drops them again. Batch dims that were broadcast are summed by the engine.
     """
 
-    def forward(ctx, a, b):
-        da, db = ctx.needs_input_grad
-        ctx.save_for_backward(a if db else None, b if da else None)  # only what backward reads
-        ctx.a_ndim, ctx.b_ndim = a.ndim, b.ndim
-        return ctx.xp.matmul(a, b)
+    def forward(ctx, u, v):
+        du, dv = ctx.needs_input_grad
+        ctx.save_for_backward(u if dv else None, v if du else None)  # only what backward reads
+        ctx.a_ndim, ctx.b_ndim = u.ndim, v.ndim
+        return ctx.xp.matmul(u, v)
 
     def backward(ctx, grad_output):
-        a, b = ctx.saved_tensors  # None where not needed
-        a_is_vector, b_is_vector = ctx.a_ndim == 1, ctx.b_ndim == 1
-        if b_is_vector:  # b first: with both 1-D, grad_output is 0-d, then (1,), then (1, 1)
+        u, v = ctx.saved_tensors  # None where not needed
+        u_is_vector, v_is_vector = ctx.a_ndim == 1, ctx.b_ndim == 1
+        if v_is_vector:  # v first: with both 1-D, grad_output is 0-d, then (1,), then (1, 1)
             grad_output = grad_output[..., None]
-            b = b[:, None] if b is not None else None
-        if a_is_vector:
+            v = v[:, None] if v is not None else None
+        if u_is_vector:
             grad_output = grad_output[..., None, :]
-            a = a[None, :] if a is not None else None
-        grad_a = grad_b = None
+            u = u[None, :] if u is not None else None
+        grad_u = grad_v = None
         if ctx.needs_input_grad[0]:
-            grad_a = grad_output @ b.mT
-            grad_a = grad_a[..., 0, :] if a_is_vector else grad_a
+            grad_u = grad_output @ v.mT
+            grad_u = grad_u[..., 0, :] if u_is_vector else grad_u
         if ctx.needs_input_grad[1]:
-            grad_b = a.mT @ grad_output
-            grad_b = grad_b[..., 0] if b_is_vector else grad_b
-        return grad_a, grad_b
+            grad_v = u.mT @ grad_output
+            grad_v = grad_v[..., 0] if v_is_vector else grad_v
+        return grad_u, grad_v

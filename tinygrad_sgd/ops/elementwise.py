@@ -15,10 +15,10 @@ from ..autograd.engine import Function
 # unary math
 # ---------------------------------------------------------------------------------------
 class Exp(Function):
-    """out = e^a;  d/da = e^a = out"""
+    """out = e^u;  d/du = e^u = out"""
 
-    def forward(ctx, a):
-        out = ctx.xp.exp(a)
+    def forward(ctx, u):
+        out = ctx.xp.exp(u)
         ctx.save_for_backward(out)
         return out
 
@@ -28,22 +28,22 @@ class Exp(Function):
 
 
 class Log(Function):
-    """out = ln a;  d/da = 1/a"""
+    """out = ln u;  d/du = 1/u"""
 
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.xp.log(a)
+    def forward(ctx, u):
+        ctx.save_for_backward(u)
+        return ctx.xp.log(u)
 
     def backward(ctx, grad_output):
-        (a,) = ctx.saved_tensors
-        return grad_output / a
+        (u,) = ctx.saved_tensors
+        return grad_output / u
 
 
 class Sqrt(Function):
-    """out = √a;  d/da = 1/(2√a) = 1/(2·out)"""
+    """out = √u;  d/du = 1/(2√u) = 1/(2·out)"""
 
-    def forward(ctx, a):
-        out = ctx.xp.sqrt(a)
+    def forward(ctx, u):
+        out = ctx.xp.sqrt(u)
         ctx.save_for_backward(out)
         return out
 
@@ -53,23 +53,23 @@ class Sqrt(Function):
 
 
 class Abs(Function):
-    """out = |a|;  d/da = sign(a), which is 0 at a == 0 (as torch)"""
+    """out = |u|;  d/du = sign(u), which is 0 at u == 0 (as torch)"""
 
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.xp.abs(a)
+    def forward(ctx, u):
+        ctx.save_for_backward(u)
+        return ctx.xp.abs(u)
 
     def backward(ctx, grad_output):
-        (a,) = ctx.saved_tensors
-        return grad_output * ctx.xp.sign(a)
+        (u,) = ctx.saved_tensors
+        return grad_output * ctx.xp.sign(u)
 
 
 class Relu(Function):
-    """out = max(a, 0);  d/da = 0 where out <= 0, else 1 (0 at a == 0, and 1 at a NaN,
+    """out = max(u, 0);  d/du = 0 where out <= 0, else 1 (0 at u == 0, and 1 at a NaN,
     which passes through: as torch)"""
 
-    def forward(ctx, a):
-        out = ctx.xp.maximum(a, 0)
+    def forward(ctx, u):
+        out = ctx.xp.maximum(u, 0)
         ctx.save_for_backward(out)
         return out
 
@@ -79,13 +79,13 @@ class Relu(Function):
 
 
 class Sigmoid(Function):
-    """out = 1 / (1 + e^-a);  d/da = out·(1 - out)"""
+    """out = 1 / (1 + e^-u);  d/du = out·(1 - out)"""
 
-    def forward(ctx, a):
+    def forward(ctx, u):
         xp = ctx.xp
-        # e^-|a| never overflows: for a < 0 write σ(a) = e^a / (1 + e^a)
-        e = xp.exp(-xp.abs(a))
-        out = xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
+        # e^-|u| never overflows: for u < 0 write σ(u) = e^u / (1 + e^u)
+        e = xp.exp(-xp.abs(u))
+        out = xp.where(u >= 0, 1 / (1 + e), e / (1 + e))
         ctx.save_for_backward(out)
         return out
 
@@ -95,10 +95,10 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
-    """out = tanh a;  d/da = 1 - out²"""
+    """out = tanh u;  d/du = 1 - out²"""
 
-    def forward(ctx, a):
-        out = ctx.xp.tanh(a)
+    def forward(ctx, u):
+        out = ctx.xp.tanh(u)
         ctx.save_for_backward(out)
         return out
 
@@ -108,23 +108,23 @@ class Tanh(Function):
 
 
 class Clamp(Function):
-    """out = min(max(a, low), high);  d/da = 1 where low <= a <= high, else 0
+    """out = min(max(u, low), high);  d/du = 1 where low <= u <= high, else 0
 
     The bounds count as inside, as in torch, so a value sitting on a bound keeps its grad.
     """
 
-    def forward(ctx, a, low=None, high=None):
-        ctx.save_for_backward(a)
+    def forward(ctx, u, low=None, high=None):
+        ctx.save_for_backward(u)
         ctx.low, ctx.high = low, high
-        return ctx.xp.clip(a, low, high)
+        return ctx.xp.clip(u, low, high)
 
     def backward(ctx, grad_output):
-        (a,) = ctx.saved_tensors
+        (u,) = ctx.saved_tensors
         inside = True
         if ctx.low is not None:
-            inside = a >= ctx.low
+            inside = u >= ctx.low
         if ctx.high is not None:
-            inside = inside & (a <= ctx.high) if ctx.low is not None else a <= ctx.high
+            inside = inside & (u <= ctx.high) if ctx.low is not None else u <= ctx.high
         return ctx.xp.where(inside, grad_output, 0.0)
 
 
@@ -132,85 +132,85 @@ class Clamp(Function):
 # selection between two inputs
 # ---------------------------------------------------------------------------------------
 class Where(Function):
-    """out = a where cond else b;  d/da = cond, d/db = not cond (cond gets no gradient)"""
+    """out = u where cond else v;  d/du = cond, d/dv = not cond (cond gets no gradient)"""
 
-    def forward(ctx, cond, a, b):
+    def forward(ctx, cond, u, v):
         ctx.save_for_backward(cond)
-        return ctx.xp.where(cond, a, b)
+        return ctx.xp.where(cond, u, v)
 
     def backward(ctx, grad_output):
         (cond,) = ctx.saved_tensors
         xp = ctx.xp
-        _, da, db = ctx.needs_input_grad
-        return (None, xp.where(cond, grad_output, 0.0) if da else None,
-                xp.where(cond, 0.0, grad_output) if db else None)
+        _, du, dv = ctx.needs_input_grad
+        return (None, xp.where(cond, grad_output, 0.0) if du else None,
+                xp.where(cond, 0.0, grad_output) if dv else None)
 
 
 class Maximum(Function):
-    """out = max(a, b);  d/da = 1 unless a < b, d/db = 1 unless b < a; a tie splits 1/2-1/2
+    """out = max(u, v);  d/du = 1 unless u < v, d/dv = 1 unless v < u; a tie splits 1/2-1/2
     (torch's rule, which also sends a NaN's gradient to both sides)"""
 
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return ctx.xp.maximum(a, b)
+    def forward(ctx, u, v):
+        ctx.save_for_backward(u, v)
+        return ctx.xp.maximum(u, v)
 
     def backward(ctx, grad_output):
-        a, b = ctx.saved_tensors
-        return _split(ctx, grad_output, a < b, b < a, a == b)
+        u, v = ctx.saved_tensors
+        return _split(ctx, grad_output, u < v, v < u, u == v)
 
 
 class Minimum(Function):
-    """out = min(a, b);  d/da = 1 unless a > b, d/db = 1 unless b > a; a tie splits 1/2-1/2"""
+    """out = min(u, v);  d/du = 1 unless u > v, d/dv = 1 unless v > u; a tie splits 1/2-1/2"""
 
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return ctx.xp.minimum(a, b)
+    def forward(ctx, u, v):
+        ctx.save_for_backward(u, v)
+        return ctx.xp.minimum(u, v)
 
     def backward(ctx, grad_output):
-        a, b = ctx.saved_tensors
-        return _split(ctx, grad_output, a > b, b > a, a == b)
+        u, v = ctx.saved_tensors
+        return _split(ctx, grad_output, u > v, v > u, u == v)
 
 
-def _split(ctx: Any, grad_output: Any, a_loses: Any, b_loses: Any, tie: Any) -> tuple:
+def _split(ctx: Any, grad_output: Any, u_loses: Any, v_loses: Any, tie: Any) -> tuple:
     """The gradient goes to each side except where it lost; at a tie each gets half."""
     xp = ctx.xp
-    da, db = ctx.needs_input_grad
+    du, dv = ctx.needs_input_grad
     shared = xp.where(tie, grad_output / 2, grad_output)
-    return (xp.where(a_loses, 0.0, shared) if da else None,
-            xp.where(b_loses, 0.0, shared) if db else None)
+    return (xp.where(u_loses, 0.0, shared) if du else None,
+            xp.where(v_loses, 0.0, shared) if dv else None)
 
 
 # ---------------------------------------------------------------------------------------
 # copies and casts
 # ---------------------------------------------------------------------------------------
 class Clone(Function):
-    """out = a (a new array; in row-major order with contiguous=True);  d/da = 1"""
+    """out = u (a new array; in row-major order with contiguous=True);  d/du = 1"""
 
-    def forward(ctx, a, contiguous=False):
-        return ctx.device.contiguous_copy(a) if contiguous else ctx.xp.asarray(a, copy=True)
+    def forward(ctx, u, contiguous=False):
+        return ctx.device.contiguous_copy(u) if contiguous else ctx.xp.asarray(u, copy=True)
 
     def backward(ctx, grad_output):
         return grad_output
 
 
 class Cast(Function):
-    """out = a converted to another dtype;  d/da = 1, converted back to a's dtype"""
+    """out = u converted to another dtype;  d/du = 1, converted back to u's dtype"""
 
-    def forward(ctx, a, dtype):
-        ctx.in_dtype = a.dtype
-        return ctx.xp.astype(a, dtype)
+    def forward(ctx, u, dtype):
+        ctx.in_dtype = u.dtype
+        return ctx.xp.astype(u, dtype)
 
     def backward(ctx, grad_output):
         return ctx.xp.astype(grad_output, ctx.in_dtype)
 
 
 class ToDevice(Function):
-    """out = a copied to another device (explicitly: .to('cuda'), .cpu());
-    d/da = g copied back"""
+    """out = u copied to another device (explicitly: .to('cuda'), .cpu());
+    d/du = g copied back"""
 
-    def forward(ctx, a, device):
+    def forward(ctx, u, device):
         ctx.target = device
-        return device.from_numpy(ctx.device.to_numpy(a))
+        return device.from_numpy(ctx.device.to_numpy(u))
 
     def backward(ctx, grad_output):
         return ctx.device.from_numpy(ctx.target.to_numpy(grad_output))

@@ -14,13 +14,13 @@ from ..autograd.engine import Function, sum_to
 
 
 class BasicIndex(Function):
-    """out = a[key] for a basic key, a view;  d/da = zeros with g placed at key"""
+    """out = u[key] for a basic key, a view;  d/du = zeros with g placed at key"""
 
     is_view = True
 
-    def forward(ctx, a, key):
-        ctx.shape, ctx.key = a.shape, key
-        return a[key]
+    def forward(ctx, u, key):
+        ctx.shape, ctx.key = u.shape, key
+        return u[key]
 
     def backward(ctx, grad_output):
         grad = ctx.xp.zeros(ctx.shape, dtype=grad_output.dtype)
@@ -29,13 +29,13 @@ class BasicIndex(Function):
 
 
 class AdvancedIndex(Function):
-    """out = a[key] for integer-array or mask keys, a copy;  d/da = zeros with g added at
+    """out = u[key] for integer-array or mask keys, a copy;  d/du = zeros with g added at
     key (repeated indices add)"""
 
-    def forward(ctx, a, key):
-        ctx.shape = a.shape
+    def forward(ctx, u, key):
+        ctx.shape = u.shape
         ctx.save_for_backward(key)  # saved, as torch saves the indices: freed after backward
-        return ctx.device.gather(a, key)
+        return ctx.device.gather(u, key)
 
     def backward(ctx, grad_output):
         (key,) = ctx.saved_tensors
@@ -45,16 +45,16 @@ class AdvancedIndex(Function):
 
 
 class IndexPut(Function):
-    """out = a with out[key] = v;  d/da = g with zeros at key, d/dv = g[key] summed back to
+    """out = u with out[key] = v;  d/du = g with zeros at key, d/dv = g[key] summed back to
     v's shape (v was broadcast into the region)"""
 
-    def forward(ctx, a, v, key, basic):
+    def forward(ctx, u, v, key, basic):
         ctx.basic = basic
         if basic:
             ctx.key = key
         else:  # saved, as torch saves the indices: freed after backward
             ctx.save_for_backward(key)
-        out = ctx.xp.asarray(a, copy=True)
+        out = ctx.xp.asarray(u, copy=True)
         if basic:
             assign_basic(ctx.xp, out, key, v)
         else:
@@ -63,17 +63,17 @@ class IndexPut(Function):
 
     def backward(ctx, grad_output):
         key = ctx.key if ctx.basic else ctx.saved_tensors[0]
-        grad_a = grad_v = None
+        grad_u = grad_v = None
         if ctx.needs_input_grad[0]:
-            grad_a = ctx.xp.asarray(grad_output, copy=True)
+            grad_u = ctx.xp.asarray(grad_output, copy=True)
             if ctx.basic:
-                assign_basic(ctx.xp, grad_a, key, 0)
+                assign_basic(ctx.xp, grad_u, key, 0)
             else:
-                ctx.device.index_put(grad_a, key, 0)
+                ctx.device.index_put(grad_u, key, 0)
         if ctx.needs_input_grad[1]:
             region = grad_output[key] if ctx.basic else ctx.device.gather(grad_output, key)
             grad_v = _unbroadcast_value(ctx.xp, region, ctx.input_shapes[1])
-        return grad_a, grad_v
+        return grad_u, grad_v
 
 
 def _unbroadcast_value(xp: Any, grad: Any, shape: tuple[int, ...]) -> Any:

@@ -23,119 +23,119 @@ def _count(shape: tuple[int, ...], dim: tuple[int, ...] | None) -> int:
     return math.prod(shape) if dim is None else math.prod(shape[d] for d in dim)
 
 
-def _var_grad(xp: Any, grad_output: Any, a: Any, dim: tuple[int, ...] | None,
+def _var_grad(xp: Any, grad_output: Any, u: Any, dim: tuple[int, ...] | None,
               correction: int) -> Any:
-    """d var/da = 2 (a - mean) / (N - correction), times g, as torch computes it also
-    where N <= correction: over every element, g·inf (g·nan where a == mean); along
+    """d var/du = 2 (u - mean) / (N - correction), times g, as torch computes it also
+    where N <= correction: over every element, g·inf (g·nan where u == mean); along
     dims, the formula as it stands (2/0 = inf)."""
-    grad_output = _unreduce(xp, grad_output, a.shape, dim)
-    centered = _centered(xp, a, dim)
-    dof = _count(a.shape, dim) - correction
+    grad_output = _unreduce(xp, grad_output, u.shape, dim)
+    centered = _centered(xp, u, dim)
+    dof = _count(u.shape, dim) - correction
     if dim is None and dof <= 0:
-        return grad_output * (xp.abs(centered) / 0.0)  # inf, or 0/0 = nan where a == mean
+        return grad_output * (xp.abs(centered) / 0.0)  # inf, or 0/0 = nan where u == mean
     return grad_output * (2.0 / dof if dof else math.inf) * centered
 
 
 class Sum(Function):
-    """out = Σ a over dim;  d/da = 1: every input element receives g of its output"""
+    """out = Σ u over dim;  d/du = 1: every input element receives g of its output"""
 
-    def forward(ctx, a, dim=None, keepdim=False):
-        ctx.shape, ctx.dim = a.shape, dim
-        return ctx.xp.sum(a, axis=dim, keepdims=keepdim)
+    def forward(ctx, u, dim=None, keepdim=False):
+        ctx.shape, ctx.dim = u.shape, dim
+        return ctx.xp.sum(u, axis=dim, keepdims=keepdim)
 
     def backward(ctx, grad_output):
         return ctx.xp.broadcast_to(_unreduce(ctx.xp, grad_output, ctx.shape, ctx.dim), ctx.shape)
 
 
 class Mean(Function):
-    """out = Σ a / N over dim;  d/da = 1/N"""
+    """out = Σ u / N over dim;  d/du = 1/N"""
 
-    def forward(ctx, a, dim=None, keepdim=False):
-        ctx.shape, ctx.dim = a.shape, dim
-        ctx.n = _count(a.shape, dim)
-        return ctx.xp.sum(a, axis=dim, keepdims=keepdim) / ctx.n  # faster than xp.mean
+    def forward(ctx, u, dim=None, keepdim=False):
+        ctx.shape, ctx.dim = u.shape, dim
+        ctx.n = _count(u.shape, dim)
+        return ctx.xp.sum(u, axis=dim, keepdims=keepdim) / ctx.n  # faster than xp.mean
 
     def backward(ctx, grad_output):
         grad = _unreduce(ctx.xp, grad_output, ctx.shape, ctx.dim) / ctx.n
         return ctx.xp.broadcast_to(grad, ctx.shape)
 
 
-def _centered(xp: Any, a: Any, dim: tuple[int, ...] | None) -> Any:
-    """a - mean(a) over dim. Shifting by the first sample before averaging makes it exactly
+def _centered(xp: Any, u: Any, dim: tuple[int, ...] | None) -> Any:
+    """u - mean(u) over dim. Shifting by the first sample before averaging makes it exactly
     0 for constant data (as torch's Welford algorithm does), where std's gradient divides
     by std; elsewhere it is no less accurate."""
-    first = a[tuple(slice(0, 1) if dim is None or i in dim else slice(None)
-                    for i in range(a.ndim)) + (...,)]
-    shifted = a - first
+    first = u[tuple(slice(0, 1) if dim is None or i in dim else slice(None)
+                    for i in range(u.ndim)) + (...,)]
+    shifted = u - first
     # the mean as sum / N (what xp.mean computes), so that N == 0 gives nan without a warning
-    return shifted - xp.sum(shifted, axis=dim, keepdims=True) / _count(a.shape, dim)
+    return shifted - xp.sum(shifted, axis=dim, keepdims=True) / _count(u.shape, dim)
 
 
-def _variance(xp: Any, a: Any, dim: Any, correction: int, keepdim: bool) -> Any:
-    centered = _centered(xp, a, dim)
-    dof = max(_count(a.shape, dim) - correction, 0)  # 0: inf or nan, as in torch
+def _variance(xp: Any, u: Any, dim: Any, correction: int, keepdim: bool) -> Any:
+    centered = _centered(xp, u, dim)
+    dof = max(_count(u.shape, dim) - correction, 0)  # 0: inf or nan, as in torch
     return xp.sum(centered * centered, axis=dim, keepdims=keepdim) / dof
 
 
 class Var(Function):
-    """out = Σ (a - mean)² / (N - correction);  d/da = 2 (a - mean) / (N - correction)"""
+    """out = Σ (u - mean)² / (N - correction);  d/du = 2 (u - mean) / (N - correction)"""
 
-    def forward(ctx, a, dim=None, correction=1, keepdim=False):
-        ctx.save_for_backward(a)
+    def forward(ctx, u, dim=None, correction=1, keepdim=False):
+        ctx.save_for_backward(u)
         ctx.dim, ctx.correction = dim, correction
-        return _variance(ctx.xp, a, dim, correction, keepdim)
+        return _variance(ctx.xp, u, dim, correction, keepdim)
 
     def backward(ctx, grad_output):
-        (a,) = ctx.saved_tensors
-        return _var_grad(ctx.xp, grad_output, a, ctx.dim, ctx.correction)
+        (u,) = ctx.saved_tensors
+        return _var_grad(ctx.xp, grad_output, u, ctx.dim, ctx.correction)
 
 
 class Std(Function):
-    """out = √var;  d/da = d var/da / (2·out) = (a - mean) / ((N - correction)·out), with
+    """out = √var;  d/du = d var/du / (2·out) = (u - mean) / ((N - correction)·out), with
     g / (2·out) taken as 0 where out == 0 (as torch)"""
 
-    def forward(ctx, a, dim=None, correction=1, keepdim=False):
-        out = ctx.xp.sqrt(_variance(ctx.xp, a, dim, correction, keepdim))
-        ctx.save_for_backward(a, out)
+    def forward(ctx, u, dim=None, correction=1, keepdim=False):
+        out = ctx.xp.sqrt(_variance(ctx.xp, u, dim, correction, keepdim))
+        ctx.save_for_backward(u, out)
         ctx.dim, ctx.correction = dim, correction
         return out
 
     def backward(ctx, grad_output):
-        a, out = ctx.saved_tensors
+        u, out = ctx.saved_tensors
         grad_var = ctx.xp.where(out == 0, 0.0, grad_output / (2 * out))
-        return _var_grad(ctx.xp, grad_var, a, ctx.dim, ctx.correction)
+        return _var_grad(ctx.xp, grad_var, u, ctx.dim, ctx.correction)
 
 
 class Max(Function):
-    """out = max of all of a;  d/da = 1/k at each of the k elements equal to the max
+    """out = max of all of u;  d/du = 1/k at each of the k elements equal to the max
     (torch spreads a tie evenly)"""
 
-    def forward(ctx, a):
-        out = ctx.xp.max(a)
-        ctx.save_for_backward(a, out)
+    def forward(ctx, u):
+        out = ctx.xp.max(u)
+        ctx.save_for_backward(u, out)
         return out
 
     def backward(ctx, grad_output):
-        a, out = ctx.saved_tensors
-        return _spread(ctx.xp, grad_output, _equal(ctx.xp, a, out))
+        u, out = ctx.saved_tensors
+        return _spread(ctx.xp, grad_output, _equal(ctx.xp, u, out))
 
 
 class Min(Function):
-    """out = min of all of a;  d/da = 1/k at each of the k elements equal to the min"""
+    """out = min of all of u;  d/du = 1/k at each of the k elements equal to the min"""
 
-    def forward(ctx, a):
-        out = ctx.xp.min(a)
-        ctx.save_for_backward(a, out)
+    def forward(ctx, u):
+        out = ctx.xp.min(u)
+        ctx.save_for_backward(u, out)
         return out
 
     def backward(ctx, grad_output):
-        a, out = ctx.saved_tensors
-        return _spread(ctx.xp, grad_output, _equal(ctx.xp, a, out))
+        u, out = ctx.saved_tensors
+        return _spread(ctx.xp, grad_output, _equal(ctx.xp, u, out))
 
 
-def _equal(xp: Any, a: Any, out: Any) -> Any:
+def _equal(xp: Any, u: Any, out: Any) -> Any:
     """Where a equals the max (or min) it produced; a NaN result came from the NaNs."""
-    return (a == out) | (xp.isnan(a) & xp.isnan(out))
+    return (u == out) | (xp.isnan(u) & xp.isnan(out))
 
 
 def _spread(xp: Any, grad_output: Any, hits: Any) -> Any:
@@ -145,13 +145,13 @@ def _spread(xp: Any, grad_output: Any, hits: Any) -> Any:
 
 
 class TakeAlongDim(Function):
-    """out = a[..., index, ...] along dim, one index per slice (max/min with a dim);
-    d/da = 1 at the taken position of each slice, 0 elsewhere"""
+    """out = u[..., index, ...] along dim, one index per slice (max/min with a dim);
+    d/du = 1 at the taken position of each slice, 0 elsewhere"""
 
-    def forward(ctx, a, index, dim, keepdim=False):
+    def forward(ctx, u, index, dim, keepdim=False):
         ctx.save_for_backward(index)  # index has size 1 along dim
-        ctx.shape, ctx.dim = a.shape, dim
-        out = ctx.xp.take_along_axis(a, index, axis=dim)
+        ctx.shape, ctx.dim = u.shape, dim
+        out = ctx.xp.take_along_axis(u, index, axis=dim)
         return out if keepdim else ctx.xp.squeeze(out, axis=dim)
 
     def backward(ctx, grad_output):
@@ -163,17 +163,17 @@ class TakeAlongDim(Function):
         return xp.where(positions == index, grad_output, 0.0), None  # index: no gradient
 
 
-def _max_of_slices(xp: Any, a: Any, dim: int) -> Any:
+def _max_of_slices(xp: Any, u: Any, dim: int) -> Any:
     """The max along dim, kept as a size-1 axis; an empty tensor has nothing to shift."""
-    return xp.max(a, axis=dim, keepdims=True) if a.size else a
+    return xp.max(u, axis=dim, keepdims=True) if u.size else u
 
 
 class Softmax(Function):
-    """out = e^a / Σ e^a along dim;  d/da: g·J = out·(g - Σ g·out)  (g = grad_output)"""
+    """out = e^u / Σ e^u along dim;  d/du: g·J = out·(g - Σ g·out)  (g = grad_output)"""
 
-    def forward(ctx, a, dim):
+    def forward(ctx, u, dim):
         xp = ctx.xp
-        e = xp.exp(a - _max_of_slices(xp, a, dim))  # shifting by the max: no overflow
+        e = xp.exp(u - _max_of_slices(xp, u, dim))  # shifting by the max: no overflow
         out = e / xp.sum(e, axis=dim, keepdims=True)
         ctx.save_for_backward(out)
         ctx.dim = dim
@@ -185,11 +185,11 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
-    """out = a - log Σ e^a along dim;  d/da: g - softmax·Σ g  (g = grad_output)"""
+    """out = u - log Σ e^u along dim;  d/du: g - softmax·Σ g  (g = grad_output)"""
 
-    def forward(ctx, a, dim):
+    def forward(ctx, u, dim):
         xp = ctx.xp
-        shifted = a - _max_of_slices(xp, a, dim)
+        shifted = u - _max_of_slices(xp, u, dim)
         out = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
         ctx.save_for_backward(out)
         ctx.dim = dim

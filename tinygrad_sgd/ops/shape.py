@@ -6,51 +6,51 @@ from ..autograd.engine import Function, sum_to
 
 
 class View(Function):
-    """out = a with a new shape, same storage;  d/da = g reshaped back"""
+    """out = u with a new shape, same storage;  d/du = g reshaped back"""
 
     is_view = True
 
-    def forward(ctx, a, shape):
-        ctx.shape = a.shape
-        return ctx.xp.reshape(a, shape, copy=False)  # raises if it would have to copy
+    def forward(ctx, u, shape):
+        ctx.shape = u.shape
+        return ctx.xp.reshape(u, shape, copy=False)  # raises if it would have to copy
 
     def backward(ctx, grad_output):
         return ctx.xp.reshape(grad_output, ctx.shape)
 
 
 class Reshape(Function):
-    """out = a with a new shape, copied (when no view can express it);  d/da = g reshaped
+    """out = u with a new shape, copied (when no view can express it);  d/du = g reshaped
     back"""
 
-    def forward(ctx, a, shape):
-        ctx.shape = a.shape
-        return ctx.xp.reshape(a, shape, copy=True)
+    def forward(ctx, u, shape):
+        ctx.shape = u.shape
+        return ctx.xp.reshape(u, shape, copy=True)
 
     def backward(ctx, grad_output):
         return ctx.xp.reshape(grad_output, ctx.shape)
 
 
 class Permute(Function):
-    """out = a with its axes reordered (transpose, T);  d/da = g with the inverse order"""
+    """out = u with its axes reordered (transpose, T);  d/du = g with the inverse order"""
 
     is_view = True
 
-    def forward(ctx, a, dims):
+    def forward(ctx, u, dims):
         ctx.inverse = tuple(sorted(range(len(dims)), key=dims.__getitem__))
-        return ctx.xp.permute_dims(a, dims)
+        return ctx.xp.permute_dims(u, dims)
 
     def backward(ctx, grad_output):
         return ctx.xp.permute_dims(grad_output, ctx.inverse)
 
 
 class Expand(Function):
-    """out = a broadcast to a larger shape, without copying;  d/da = g summed over the
+    """out = u broadcast to a larger shape, without copying;  d/du = g summed over the
     broadcast axes, which the engine's sum_to does (the adjoint of broadcast is sum)"""
 
     is_view = True
 
-    def forward(ctx, a, shape):
-        return ctx.xp.broadcast_to(a, shape)
+    def forward(ctx, u, shape):
+        return ctx.xp.broadcast_to(u, shape)
 
     def backward(ctx, grad_output):
         return grad_output
@@ -60,7 +60,7 @@ class Cat(Function):
     """out = the inputs joined along dim;  d/d(input i) = g's slice where input i sits"""
 
     def forward(ctx, *arrays, dim):
-        ctx.dim, ctx.sizes = dim, [a.shape[dim] for a in arrays]
+        ctx.dim, ctx.sizes = dim, [u.shape[dim] for u in arrays]
         return ctx.xp.concat(arrays, axis=dim)
 
     def backward(ctx, grad_output):
