@@ -33,6 +33,7 @@ from .record import Op, Recorder, Ref, op_reads, ref_ids
 _IDENT = re.compile(r"[^0-9a-zA-Z_]+")
 _NP_UFUNCS = {n for n in dir(np) if isinstance(getattr(np, n), np.ufunc)}
 _OUT_SYMBOLS = {"+", "-", "*", "/", "@"}
+_REDUCTIONS = {"any": "logical_or", "all": "logical_and"}
 
 
 def identifier(text: str) -> str:
@@ -61,6 +62,8 @@ class Source:
             if isinstance(fn, partial) and isinstance(getattr(fn.func, "__self__", None),
                                                       np.ufunc):
                 return f"np.{fn.func.__self__.__name__}.{fn.func.__name__}"  # np.add.reduce
+            if fn is np.any or fn is np.all:  # numpy's any is logical_or.reduce, in Python
+                return f"np.{_REDUCTIONS[name]}.reduce"
         if dev is self.main:
             return f"{kind}.{name}"
         return f"{kind}_{dev.type}.{name}"
@@ -190,7 +193,10 @@ def alias_classes(ops: list[Op]) -> Callable[[int], int]:
     for op in ops:
         if op.out is None or op.fresh:
             continue
-        for v in ref_ids((op.args, op.kwargs)):
+        sources: Any = (op.args, op.kwargs)
+        if op.kind == "getitem" or op.what[-1:] == ("gather",):
+            sources = op.args[:1]  # a[key] may view a, never the index arrays in key
+        for v in ref_ids(sources):
             parent[find(v)] = find(op.out)
     return find
 
@@ -226,6 +232,34 @@ def fold_constants(rec: Recorder, ops: list[Op], shared: Callable[[int], int],
     return consts
 
 
+def needless_copies(rec: Recorder, ops: list[Op], shared: Callable[[int], int],
+                    consts: set[int]) -> dict[int, int]:
+    """copy var -> the var it copies, for `xp.asarray(t, copy=True)` where the copy is
+    needless: t is a temporary of this call (not an array from before the step, not a
+    constant), nothing reads or writes its memory after the copy, and the copy was laid
+    out exactly as t (the same strides), so using t itself gives the same floats."""
+    last_use: dict[int, int] = {}
+    for i, op in enumerate(ops):
+        for v in op_reads(op):
+            last_use[shared(v)] = i
+    external = {shared(i) for i, v in rec.vars.items() if v.external}
+    found = {}
+    for i, op in enumerate(ops):
+        if op.kind != "call" or op.what[-1:] != ("asarray",) or op.out in consts:
+            continue
+        if op.kwargs != {"copy": True} or len(op.args) != 1:
+            continue
+        src = op.args[0].id if isinstance(op.args[0], Ref) else None
+        if src is None or src in consts or shared(src) in external:
+            continue
+        if last_use.get(shared(src)) != i:  # read or written after the copy
+            continue
+        if getattr(rec.vars[src].a, "strides", None) != getattr(op.real, "strides", 0):
+            continue
+        found[op.out] = src
+    return found
+
+
 def generate(rec: Recorder, fname: str, params: list[tuple[int, str]], results: list[int],
              names: dict[int, str], main: Any, use_out: bool,
              unique: Callable[[str], str]) -> tuple[str, dict[str, Any]]:
@@ -238,6 +272,8 @@ def generate(rec: Recorder, fname: str, params: list[tuple[int, str]], results: 
     shared = alias_classes(keep)
     escaping = set(results)
     consts = fold_constants(rec, keep, shared, escaping)
+    uncopied = needless_copies(rec, keep, shared, consts)
+    escaping |= set(uncopied.values())  # the copied array now leaves the step itself
     # a buffer may not hold a value that leaves, or memory from before the step
     no_buffer = {shared(i) for i in escaping} | {shared(v) for v, _ in params}
     no_buffer |= {shared(i) for i, v in rec.vars.items() if v.external}
@@ -258,6 +294,10 @@ def generate(rec: Recorder, fname: str, params: list[tuple[int, str]], results: 
         if op.kind == "check" and op.args[0].id in consts:
             continue  # a constant passes the check it passed while tracing
         line = src.statement(op)
+        if op.out in uncopied:
+            line = f"{names[op.out]} = {names[uncopied[op.out]]}"
+            lines.append((line, f"{op.note} (no copy needed: used nowhere else)"))
+            continue
         ufunc = buffered_ufunc(op) if use_out else None
         if ufunc is not None and shared(op.out) not in no_buffer:
             line = _with_buffer(op, ufunc, rec, src, names, buffers) or line

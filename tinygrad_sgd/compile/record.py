@@ -384,6 +384,7 @@ class Namespace:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             real = attr(*unwrap(args), **unwrap(kwargs))
+            made = fresh or (name == "asarray" and kwargs.get("copy") is True)
             if name == "asarray" and not kwargs and len(args) == 1 and \
                     args[0].__class__ is Var and type(real) is type(args[0].a) and \
                     real.dtype == args[0].a.dtype:
@@ -392,7 +393,7 @@ class Namespace:
                 rec.fail(f"xp.{name} returned a Python value")
                 return real
             return rec.record("call", ("xp", self._dev, name), args, kwargs, real,
-                              fresh=fresh, ufunc=attr if is_ufunc else None)
+                              fresh=made, ufunc=attr if is_ufunc else None)
         return call
 
 
