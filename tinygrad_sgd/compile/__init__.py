@@ -198,15 +198,30 @@ def _instances(objs: list, cls: type) -> list:
 def signature(x: Any, tensors: list) -> Any:
     """What a new trace is needed for: tensors by shape, dtype, device, requires_grad
     (collected into `tensors`, in order), numbers and strings by value, others by id."""
-    from ..tensor import Tensor
-    if isinstance(x, Tensor):
+    if _Tensor is None:
+        _load_tensor()
+    return _signature(x, tensors)
+
+
+def _signature(x: Any, tensors: list) -> Any:
+    kind = type(x)
+    if kind is _Tensor or isinstance(x, _Tensor):
         tensors.append(x)
         return (x._data.shape, x._dtype, x._device, x._requires_grad, x._grad_fn is None,
                 x._base is None, x._grad is None)
-    if type(x) in (tuple, list):
-        return (type(x), tuple(signature(i, tensors) for i in x))
-    if type(x) is dict:
-        return tuple((k, signature(v, tensors)) for k, v in x.items())
-    if x is None or type(x) in (int, float, bool, str):
-        return (type(x), x)
+    if kind is tuple or kind is list:
+        return (kind, tuple([_signature(i, tensors) for i in x]))
+    if kind is dict:
+        return tuple([(k, _signature(v, tensors)) for k, v in x.items()])
+    if x is None or kind in (int, float, bool, str):
+        return (kind, x)
     return ("id", id(x))
+
+
+_Tensor: Any = None  # looked up on first use, as the rest of this package does
+
+
+def _load_tensor() -> None:
+    global _Tensor
+    from ..tensor import Tensor
+    _Tensor = Tensor
