@@ -69,6 +69,7 @@ class Source:
         return f"{kind}_{dev.type}.{name}"
 
     def const(self, value: Any, hint: str = "c") -> str:
+        """The name of a constant of the generated code holding value."""
         for k, v in self.consts.items():
             if v is value:
                 return k
@@ -77,6 +78,7 @@ class Source:
         return name
 
     def src(self, x: Any) -> str:
+        """An argument as Python: a var's name, a literal, or a constant's name."""
         if isinstance(x, Ref):
             return self.names[x.id]
         if x is Ellipsis:
@@ -111,6 +113,7 @@ class Source:
         return text + ("" if k.step is None else ":" + self.src(k.step))
 
     def call_args(self, args: tuple, kwargs: dict) -> str:
+        """`a, b, axis=1`."""
         parts = [self.src(a) for a in args]
         parts += [f"{k}={self.src(v)}" for k, v in kwargs.items()]
         return ", ".join(parts)
@@ -178,6 +181,11 @@ def buffered_ufunc(op: Op) -> Any:
     return None
 
 
+def _calls(op: Op, name: str) -> bool:
+    """Is op a call of the device's namespace or device function `name`?"""
+    return op.kind == "call" and type(op.what) is tuple and op.what[2] == name
+
+
 def alias_classes(ops: list[Op]) -> Callable[[int], int]:
     """Union-find over vars that may share memory: an op that is not known to make a new
     array (a view, a reshape) may return memory of its inputs."""
@@ -194,7 +202,7 @@ def alias_classes(ops: list[Op]) -> Callable[[int], int]:
         if op.out is None or op.fresh:
             continue
         sources: Any = (op.args, op.kwargs)
-        if op.kind == "getitem" or op.what[-1:] == ("gather",):
+        if op.kind == "getitem" or _calls(op, "gather"):
             sources = op.args[:1]  # a[key] may view a, never the index arrays in key
         for v in ref_ids(sources):
             parent[find(v)] = find(op.out)
@@ -245,7 +253,7 @@ def needless_copies(rec: Recorder, ops: list[Op], shared: Callable[[int], int],
     external = {shared(i) for i, v in rec.vars.items() if v.external}
     found = {}
     for i, op in enumerate(ops):
-        if op.kind != "call" or op.what[-1:] != ("asarray",) or op.out in consts:
+        if not _calls(op, "asarray") or op.out in consts:
             continue
         if op.kwargs != {"copy": True} or len(op.args) != 1:
             continue

@@ -44,6 +44,7 @@ class GuardWriter:
         return name
 
     def add(self, condition: str) -> None:
+        """One more condition, Python source that must be true."""
         self.conditions.append(condition)
 
     def number(self, expr: str, value: Any) -> None:
@@ -52,6 +53,7 @@ class GuardWriter:
         self.add(f"{expr} == {self.literal(value)}")
 
     def literal(self, value: Any) -> str:
+        """A number as Python source (nan and inf by name)."""
         if type(value) is float and not math.isfinite(value):
             return self.name(value, "N")  # nan and inf have no literal
         return repr(value)
@@ -130,6 +132,7 @@ class GuardWriter:
                 self.number(f"{g}.get({key!r})", names[key])
 
     def source(self, fname: str = "guard") -> str:
+        """`def guard(): return (...)`: all the conditions, joined by `and`."""
         if not self.conditions:
             return f"def {fname}():\n    return True\n"
         body = "\n        and ".join(self.conditions)

@@ -71,6 +71,7 @@ class Recorder:
         self.active = True
 
     def new_var(self, real: Any, external: bool = False) -> Var:
+        """A Var for a new array, numbered in order of appearance."""
         v = Var(real, len(self.vars), self)
         v.external = external
         self.vars[v.id] = v
@@ -86,6 +87,7 @@ class Recorder:
         return var
 
     def fail(self, reason: str) -> None:
+        """A graph break: remember the first reason and the user's line."""
         if self.broken is None:
             self.broken = reason
             self.where = f" at {notes.user_line()}"
@@ -156,6 +158,7 @@ class Recorder:
 
 
 def is_array(x: Any) -> bool:
+    """An array of some device (or a numpy scalar), not a Python value."""
     return isinstance(x, (np.ndarray, np.generic)) or hasattr(x, "__array_namespace__")
 
 
