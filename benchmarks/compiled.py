@@ -83,7 +83,8 @@ def _mlp(env: W.Env) -> tuple[W.Impl, Callable]:
             out["W" + name], out["b" + name] = W._host(lin.weight).T, W._host(lin.bias)
         return out
 
-    return W.Impl(prepare, run, values), lambda s: s["step"].guard_cost(X[:64], Y[:64])
+    xb, yb = X[:64], Y[:64]  # sliced once: the guard row times the guards, not slicing
+    return W.Impl(prepare, run, values), lambda s: s["step"].guard_cost(xb, yb)
 
 
 ROWS = [("W1", "W1 lesson n=100, /step", 100, 100, W.Goal(2.5, 0.2)),

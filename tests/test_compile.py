@@ -64,6 +64,18 @@ def test_lesson_step_bit_for_bit(device: str, lr_change: bool) -> None:
     compile(step.code, "<code>", "exec")  # the source is valid Python
 
 
+def test_constants_folded_and_guards_generated() -> None:
+    """The gradient's starting 1 and its 1/n are computed once while tracing (folded, shown
+    as comments); the guards run as one generated function before the replay."""
+    _, _, step = lesson("cpu", True)
+    body = [line for line in step.code.splitlines() if not line.strip().startswith("#")]
+    assert "folded while tracing" in step.code
+    assert not any("broadcast_to" in line or "xp.ones" in line for line in body)
+    trace = step.traces[next(iter(step.traces))][0]
+    assert "def enter(tensors):" in trace.entry_code and "._grad is" in trace.entry_code
+    assert trace.guard() is True
+
+
 def mlp(device: str, compiled: bool, momentum: float = 0.9, zero_first: bool = True,
         nesterov: bool = False, weight_decay: float = 0.0):
     rng = np.random.default_rng(0)

@@ -1,0 +1,227 @@
+"""tg.compile: record a training step once at the array seam, replay it as straight-line code.
+
+    step = tg.compile(step)        # or @tg.compile
+    step(x, y)                     # 1st call per signature: runs step, recording its arrays
+    step(x, y)                     # later calls: the generated code, no Tensors or nodes
+    print(step.code)               # forward, the engine's backward, the update, op by op
+
+How it works, file by file:
+
+- record.py: for the length of the first call, every live tensor's array is wrapped in a
+  `Var`, and each device's array namespace in a recorder. A Var forwards every operation
+  to the array it wraps, so the step computes exactly what it computes eagerly, and
+  appends one line per array operation to the trace. Nothing in the library changes; it
+  simply computes on Vars. Afterwards the arrays go back into their tensors.
+- analyze.py: what the step did to tensors (a new .grad), what it returned, which
+  tensors the replay reads and so must guard.
+- codegen.py: the trace becomes a Python function over arrays (`step.code`): the same
+  array calls in the same order, so the floats are bit-for-bit eager's; dead values
+  dropped, constants folded, temporaries written into buffers kept between calls.
+- guards.py and replay.py: before each replay, one generated expression checks that
+  what the trace assumed still holds: every tensor it uses holds the same array and
+  .grad, modules and optimizers hold the same parameters, hyperparameters and state,
+  and the Python numbers the step reads (the lesson's `lr`) are unchanged. If not, the
+  step traces again. The arguments' shapes, dtypes, devices and requires_grad form the
+  signature: each new one gets its own trace, as in TinyJit and torch.compile.
+
+A value the library reads from a tensor for its own checks (cross_entropy asks whether a
+target is out of range) is re-checked by the replay before it changes anything, and the
+call runs eagerly if it differs. What the replay cannot do faithfully (the step reads a
+tensor's value with .item(), bool(), print; draws random numbers; converts to numpy) makes
+the step run eagerly from then on, with one warning naming the reason and the line.
+
+Python side effects of the step other than tensor operations (appending to a list,
+printing a string, counters) happen only while tracing, as in TinyJit.
+"""
+from __future__ import annotations
+
+import functools
+import gc
+import warnings
+from typing import Any, Callable
+
+from .. import backend
+from ..autograd import grad_mode
+from . import record
+from .analyze import NotReplayable, optimizer_state, parameter_names, step_effects
+from .record import Recorder, Var
+from .replay import MISS, RUN_EAGERLY, Replay
+
+__all__ = ["compile", "Compiled", "GraphBreak"]
+
+_MAX_TRACES = 8  # per signature; the oldest goes first (an lr changed at every call)
+_TRACING: list[Recorder] = []  # the trace under way: a compiled step inside runs eagerly
+
+
+class GraphBreak(UserWarning):
+    """The warning a compiled step gives once when it falls back to eager."""
+
+
+def compile(fn: Callable | None = None) -> Any:
+    """Compile a training step (torch.compile's name; also a decorator).
+
+    >>> step = tg.compile(update)   # update() runs forward, backward and the SGD step
+    >>> loss = step()               # traced; later calls replay the recorded arrays
+    >>> print(step.code)
+    """
+    if fn is None:
+        return compile
+    return Compiled(fn)
+
+
+class Compiled:
+    """A compiled step: call it as the function; `.code` is the latest trace's source."""
+
+    def __init__(self, fn: Callable) -> None:
+        self.fn = fn
+        self.traces: dict[Any, list[Replay]] = {}  # signature -> its traces, newest first
+        self.eager: str | None = None  # why the step runs eagerly, after a graph break
+        self.code: str | None = None
+        self.trace_count = 0
+        self._params = parameter_names(fn)
+        functools.update_wrapper(self, fn)
+
+    def __repr__(self) -> str:
+        return f"<tg.compile of {getattr(self.fn, '__qualname__', self.fn)}>"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.eager is not None or _TRACING:
+            return self.fn(*args, **kwargs)
+        tensors: list = []
+        key = (signature(args, tensors), signature(kwargs, tensors) if kwargs else (),
+               grad_mode.state.enabled)
+        for trace in self.traces.get(key, ()):
+            found = trace.enter(tensors)
+            if found is RUN_EAGERLY:  # a value the library checks changed
+                return self.fn(*args, **kwargs)
+            if found is not MISS:
+                return found
+        return self._trace(key, args, kwargs)
+
+    def guard_cost(self, *args: Any, **kwargs: Any) -> bool:
+        """Compute the signature and check the guards of the traces a call would replay,
+        without replaying (to measure what they cost). True when one matches."""
+        tensors: list = []
+        key = (signature(args, tensors), signature(kwargs, tensors) if kwargs else (),
+               grad_mode.state.enabled)
+        return any(t.guard() for t in self.traces.get(key, ()))
+
+    # -- tracing ---------------------------------------------------------------------------
+    def _trace(self, key: Any, args: tuple, kwargs: dict) -> Any:
+        from ..nn.module import Module
+        from ..optim import Optimizer
+        from ..tensor import Tensor
+        rec = Recorder()
+        objs = gc.get_objects()
+        tensors = _instances(objs, Tensor)
+        modules = _instances(objs, Module)
+        optimizers = _instances(objs, Optimizer)
+        del objs
+        # each tensor's array and .grad before the step
+        pre = {id(t): (t, t._data, t._grad) for t in tensors if t._data.__class__ is not Var}
+        opt_pre = {id(o): optimizer_state(o) for o in optimizers}
+        arg_tensors: list = []
+        signature(args, arg_tensors)
+        signature(kwargs, arg_tensors)
+        _TRACING.append(rec)
+        try:
+            with _recording(rec, pre):
+                out = self.fn(*args, **kwargs)
+            if rec.broken is not None:
+                self._graph_break(rec.broken, rec)
+                return out
+            try:
+                fx = step_effects(rec, pre, opt_pre, optimizers, modules, out)
+                trace = Replay(self.fn, self._params, rec, pre, fx, arg_tensors)
+            except NotReplayable as e:
+                if str(e):
+                    self._graph_break(str(e), rec)
+            else:
+                bucket = self.traces.setdefault(key, [])
+                bucket.insert(0, trace)
+                del bucket[_MAX_TRACES:]
+                self.code = trace.code
+            self.trace_count += 1
+        finally:
+            _TRACING.pop()
+            for t in _instances(gc.get_objects(), Tensor):  # arrays back into tensors
+                if t._data.__class__ is Var:
+                    t._data = t._data.a
+        return out
+
+    def _graph_break(self, reason: str, rec: Recorder) -> None:
+        self.eager = reason
+        warnings.warn(f"tg.compile: graph break in {getattr(self.fn, '__name__', 'fn')}"
+                      f"{rec.where}: {reason}; the step runs eagerly from now on",
+                      GraphBreak, stacklevel=4)
+
+
+class _recording:
+    """While active: every tensor's array is a Var, each device's namespace and device
+    functions record, and random draws break the graph."""
+
+    def __init__(self, rec: Recorder, pre: dict) -> None:
+        self.rec = rec
+        self.pre = pre
+        self.devices = [d for d in (backend.CPU, backend._CUDA) if d is not None]
+        self.saved: list[tuple] = []
+
+    def __enter__(self) -> None:
+        rec = self.rec
+        for d in self.devices:
+            calls = {n: getattr(d, n) for n in record.DEVICE_CALLS}
+            self.saved.append((d, d.xp, calls, d._random))
+        for t, data, _ in self.pre.values():
+            v = rec.external(data)
+            rec.ext_tensors.setdefault(v.id, []).append(t)
+            t._data = v
+        for d, xp, calls, random in self.saved:
+            d.xp = record.Namespace(xp, rec, d)
+            for name, fn in calls.items():
+                setattr(d, name, record.device_call(d, name, fn, rec))
+            d._random = record.refuse_random(rec, random)
+
+    def __exit__(self, *exc: Any) -> None:
+        self.rec.active = False
+        for d, xp, calls, random in self.saved:
+            d.xp = xp
+            for name, fn in calls.items():
+                setattr(d, name, fn)
+            d._random = random
+
+
+def _instances(objs: list, cls: type) -> list:
+    """The objects of cls among objs; by type(), since isinstance may run __getattr__."""
+    return [o for o in objs if issubclass(type(o), cls)]
+
+
+def signature(x: Any, tensors: list) -> Any:
+    """What a new trace is needed for: tensors by shape, dtype, device, requires_grad
+    (collected into `tensors`, in order), numbers and strings by value, others by id."""
+    if _Tensor is None:
+        _load_tensor()
+    return _signature(x, tensors)
+
+
+def _signature(x: Any, tensors: list) -> Any:
+    kind = type(x)
+    if kind is _Tensor or isinstance(x, _Tensor):
+        tensors.append(x)
+        return (x._data.shape, x._dtype, x._device, x._requires_grad, x._grad_fn is None,
+                x._base is None, x._grad is None)
+    if kind is tuple or kind is list:
+        return (kind, tuple([_signature(i, tensors) for i in x]))
+    if kind is dict:
+        return tuple([(k, _signature(v, tensors)) for k, v in x.items()])
+    if x is None or kind in (int, float, bool, str):
+        return (kind, x)
+    return ("id", id(x))
+
+
+_Tensor: Any = None  # looked up on first use, as the rest of this package does
+
+
+def _load_tensor() -> None:
+    global _Tensor
+    from ..tensor import Tensor
+    _Tensor = Tensor

@@ -1,0 +1,150 @@
+"""Guards: what a trace assumed, checked before each replay as one generated function.
+
+A trace replays correctly only while the world looks as it did when it was recorded:
+
+- every tensor the trace reads or writes outside its arguments (module parameters,
+  captured data, momentum buffers) still holds the same array, and its .grad is still
+  the same tensor (or None, or some tensor the step doesn't read);
+- modules hold the same parameters, buffers and submodules; optimizers the same groups,
+  hyperparameters (lr, momentum, ...) and state;
+- the Python numbers the step function reads by name (its closure's, the globals it
+  names: the lesson's `lr`) are unchanged.
+
+The arguments themselves are covered by the signature (compile/__init__.py). Checking
+all this through generic loops costs more than the lesson's whole replay, so the checks
+are written out as one expression of `is` and `==` tests on constants:
+
+    def guard():
+        return (H0._data is D0 and H0._grad is G0 and type(C0.cell_contents) is float
+                and C0.cell_contents == 0.1 and ...)
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+_NUMBER = (int, float, bool)
+MISSING = object()  # a dict key that is absent
+
+
+class GuardWriter:
+    """Collects the guard's conditions and the objects they name."""
+
+    def __init__(self) -> None:
+        self.conditions: list[str] = []
+        self.scope: dict[str, Any] = {"MISSING": MISSING}
+
+    def name(self, obj: Any, hint: str) -> str:
+        """A name in the guard's scope bound to obj (one per object)."""
+        for k, v in self.scope.items():
+            if v is obj:
+                return k
+        name = f"{hint}{len(self.scope)}"
+        self.scope[name] = obj
+        return name
+
+    def add(self, condition: str) -> None:
+        """One more condition, Python source that must be true."""
+        self.conditions.append(condition)
+
+    def number(self, expr: str, value: Any) -> None:
+        """expr must still be the Python number `value`, of the same type."""
+        self.add(f"type({expr}) is {type(value).__name__}")
+        self.add(f"{expr} == {self.literal(value)}")
+
+    def literal(self, value: Any) -> str:
+        """A number as Python source (nan and inf by name)."""
+        if type(value) is float and not math.isfinite(value):
+            return self.name(value, "N")  # nan and inf have no literal
+        return repr(value)
+
+    def same_items(self, expr: str, items: dict, hint: str) -> None:
+        """The dict `expr` maps the same keys to the very same objects."""
+        self.add(f"len({expr}) == {len(items)}")
+        for key, obj in items.items():
+            self.add(f"{expr}.get({key!r}, MISSING) is {self.name(obj, hint)}")
+
+    def tensor(self, t: Any, data: str, grad: Any) -> None:
+        """t holds the array named `data`; its .grad is None, some tensor (SOME), or grad."""
+        name = self.name(t, "T")
+        self.add(f"{name}._data is {data}")
+        if grad is None:
+            self.add(f"{name}._grad is None")
+        elif grad is SOME:
+            self.add(f"{name}._grad is not None")
+        else:
+            self.add(f"{name}._grad is {self.name(grad, 'G')}")
+
+    def optimizer(self, opt: Any) -> None:
+        """Same groups (same dicts, params and hyperparameters) and the same state."""
+        o = self.name(opt, "O")
+        self.add(f"len({o}.param_groups) == {len(opt.param_groups)}")
+        for i, group in enumerate(opt.param_groups):
+            g = self.name(group, "PG")
+            self.add(f"{o}.param_groups[{i}] is {g}")
+            self.add(f"len({g}) == {len(group)}")
+            params = group["params"]
+            p = self.name(params, "PL")
+            self.add(f"{g}['params'] is {p}")
+            self.add(f"len({p}) == {len(params)}")
+            for j, param in enumerate(params):
+                self.add(f"{p}[{j}] is {self.name(param, 'P')}")
+            for key, value in group.items():
+                if key == "params":
+                    continue
+                if value is None:
+                    self.add(f"{g}[{key!r}] is None")
+                elif type(value) in _NUMBER:
+                    self.number(f"{g}[{key!r}]", value)
+                else:
+                    self.add(f"{g}[{key!r}] is {self.name(value, 'V')}")
+        self.add(f"len({o}.state) == {len(opt.state)}")
+        for param, state in opt.state.items():
+            s = self.name(state, "S")
+            self.add(f"{o}.state.get({self.name(param, 'P')}) is {s}")
+            self.add(f"len({s}) == {len(state)}")
+            for key, value in state.items():
+                if type(value) in _NUMBER:
+                    self.number(f"{s}.get({key!r})", value)
+                else:
+                    self.add(f"{s}.get({key!r}) is {self.name(value, 'V')}")
+
+    def module(self, m: Any) -> None:
+        """The same parameters, submodules and buffers under the same names."""
+        name = self.name(m, "M")
+        self.same_items(f"{name}._parameters", m._parameters, "P")
+        self.same_items(f"{name}._modules", m._modules, "M")
+        self.same_items(f"{name}._buffers", m._buffers, "B")
+
+    def numbers(self, fn: Callable) -> None:
+        """The Python numbers fn reads by name: its closure's and the globals it names."""
+        code = getattr(fn, "__code__", None)
+        if code is None:
+            return
+        for cell in fn.__closure__ or ():
+            value = cell_value(cell)
+            if type(value) in _NUMBER:
+                self.number(f"{self.name(cell, 'C')}.cell_contents", value)
+        names = fn.__globals__
+        g = self.name(names, "GLOBALS")
+        for key in code.co_names:
+            if type(names.get(key)) in _NUMBER:
+                self.number(f"{g}.get({key!r})", names[key])
+
+    def source(self, fname: str = "guard") -> str:
+        """`def guard(): return (...)`: all the conditions, joined by `and`."""
+        if not self.conditions:
+            return f"def {fname}():\n    return True\n"
+        body = "\n        and ".join(self.conditions)
+        return f"def {fname}():\n    return (\n        {body}\n    )\n"
+
+
+SOME = object()  # a .grad that must be some tensor, which the trace doesn't read
+
+
+def cell_value(cell: Any) -> Any:
+    """A closure cell's contents, or MISSING for an empty cell."""
+    try:
+        return cell.cell_contents
+    except ValueError:  # not yet assigned
+        return MISSING
