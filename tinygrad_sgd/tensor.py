@@ -59,6 +59,7 @@ class Tensor(Conversions):
     # -- the engine's protocol (see autograd/engine.py) ------------------------------------
     def _became_view(self, source: "Tensor", op: type, options: dict) -> None:
         """Engine protocol: this tensor, an op's result, shares `source`'s storage."""
+        self.__class__ = _View
         inplace.track_view(self, source, op, options)
 
     def _accumulate_grad(self, grad: Any) -> None:
@@ -95,8 +96,6 @@ class Tensor(Conversions):
     @property
     def requires_grad(self) -> bool:
         """Whether backward() computes a gradient for this tensor (and what it feeds)."""
-        if self._view is not None:  # a view: its base may have changed in place since
-            inplace.refresh_view(self, history=False)
         return self._requires_grad
 
     @requires_grad.setter
@@ -109,8 +108,6 @@ class Tensor(Conversions):
     @property
     def grad_fn(self) -> Any:
         """The node that computed this tensor (None for a leaf)."""
-        if self._view is not None:
-            inplace.refresh_view(self)
         return self._grad_fn
 
     @property
@@ -199,8 +196,9 @@ class Tensor(Conversions):
 
     def __reduce_ex__(self, protocol: int) -> Any:
         """pickle and copy.copy: the values (and, for a leaf, requires_grad), not the graph."""
+        cls = Tensor if type(self) is _View else type(self)
         return rebuild, (self._device.to_numpy(self._data).copy(), self._device.type,
-                         self.requires_grad and self.grad_fn is None, type(self))
+                         self.requires_grad and self.grad_fn is None, cls)
 
     def __deepcopy__(self, memo: dict) -> "Tensor":
         """copy.deepcopy of a leaf tensor: its values, requires_grad and grad."""
@@ -419,6 +417,37 @@ _NON_LEAF_GRAD = (
     "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf "
     "Tensor. If you access the non-leaf Tensor by mistake, make sure you access the leaf "
     "Tensor instead.")
+
+
+_REQUIRES_GRAD = Tensor._requires_grad  # the slots themselves, which _View reads through
+_GRAD_FN = Tensor._grad_fn
+
+
+class _View(Tensor):
+    """A tensor that shares its base's storage (x[:, 0], x.T, x.view(...)); the engine's
+    `_make` made it a Tensor and `_became_view` made it this. Its history is read through
+    its base: if the base changed in place since (inplace.py), the view regenerates its
+    history first, so every reader (an op, backward, grad_fn) sees torch's answer."""
+
+    __slots__ = ()
+
+    @property
+    def _requires_grad(self) -> bool:
+        inplace.refresh_view(self, history=False)
+        return _REQUIRES_GRAD.__get__(self)
+
+    @_requires_grad.setter
+    def _requires_grad(self, value: bool) -> None:
+        _REQUIRES_GRAD.__set__(self, value)
+
+    @property
+    def _grad_fn(self) -> Any:
+        inplace.refresh_view(self)
+        return _GRAD_FN.__get__(self)
+
+    @_grad_fn.setter
+    def _grad_fn(self, node: Any) -> None:
+        _GRAD_FN.__set__(self, node)
 
 
 def rebuild(array: Any, device: str, requires_grad: bool, cls: type = Tensor) -> Tensor:

@@ -16,8 +16,9 @@ How `loss.backward()` works, in three steps:
 The engine knows tensors only through this protocol (tensor.py implements it):
     t._data                 the array
     t._device               where it lives; t._device.xp is its array namespace
-    t.requires_grad         whether gradients flow into it
-    t.grad_fn               the node that computed it, or None for a leaf
+    t._requires_grad        whether gradients flow into it
+    t._grad_fn              the node that computed it, or None for a leaf (both current: a
+                            view regenerates them from its base when read, see tensor.py)
     t._version              [n], bumped by every in-place change (shared with views)
     t._dtype                its dtype (the engine only passes it on)
     t._make(array, device, dtype, node)   a new tensor for an op's result: of `dtype`
@@ -126,8 +127,8 @@ class Function:
             tensor = x
             arrays.append(x._data)
             shapes.append(x._data.shape)
-            needs.append(x.requires_grad)
-            parents.append((x.grad_fn or x) if needs[-1] else None)
+            needs.append(x._requires_grad)
+            parents.append((x._grad_fn or x) if needs[-1] else None)
         device = tensor._device
         record = grad_mode.state.enabled and True in needs
         ctx.needs_input_grad = tuple(needs) if record else (False,) * len(needs)
