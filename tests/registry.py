@@ -109,6 +109,14 @@ def matmul_shapes() -> st.SearchStrategy:
 
 
 @st.composite
+def _linear_shapes(draw: Any) -> tuple:
+    """F.linear's shapes: input (..., in) with 2 to 4 dims, weight (out, in), bias (out,)."""
+    batch = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=MAX_SIDE))
+    n_in, n_out = draw(st.integers(1, MAX_SIDE)), draw(st.integers(1, MAX_SIDE))
+    return [(*batch, n_in), (n_out, n_in), (n_out,)], {}
+
+
+@st.composite
 def _permutation(draw: Any) -> tuple:
     shape = draw(hnp.array_shapes(min_dims=0, max_dims=MAX_DIMS, min_side=1,
                                   max_side=MAX_SIDE))
@@ -326,6 +334,7 @@ OPS: list[Op] = [
        domain=("bool", "any")),
     # matmul, every rank rule
     Op("matmul", lambda lib, a, b: a @ b, matmul_shapes),
+    Op("linear", lambda lib, a, w, b: lib.nn.functional.linear(a, w, b), _linear_shapes),
     # reductions
     Op("sum", lambda lib, a, **p: a.sum(**p), with_dims),
     Op("sum_all", lambda lib, a: lib.sum(a), single()),

@@ -141,5 +141,5 @@ class SGD(Optimizer):
                     else:
                         buf.mul_(momentum).add_((1 - dampening) * g)
                     g = g + momentum * buf if nesterov else buf
-                p.sub_(lr * g)
+                p.sub_(g, alpha=lr)  # p -= lr·g, lr·g computed on the arrays
         return loss

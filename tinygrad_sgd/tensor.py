@@ -354,11 +354,11 @@ class Tensor(Conversions):
 
     def add_(self, other: Any, *, alpha: Any = 1) -> "Tensor":
         """self += alpha * other, in place."""
-        return self._update(Add, other if alpha == 1 else other * alpha)
+        return self._update(Add, other, alpha)
 
     def sub_(self, other: Any, *, alpha: Any = 1) -> "Tensor":
         """self -= alpha * other, in place: the lesson's update `a.sub_(lr * a.grad)`."""
-        return self._update(Sub, other if alpha == 1 else other * alpha)
+        return self._update(Sub, other, alpha)
 
     def mul_(self, other: Any) -> "Tensor":
         """self *= other, in place."""
@@ -368,16 +368,19 @@ class Tensor(Conversions):
         """self /= other, in place."""
         return self._update(Div, other)
 
-    def _update(self, op: type, other: Any) -> "Tensor":
-        """self = op(self, other), written into self's storage. Outside the graph, with an
-        operand that fits (the SGD step), that is the array operation alone."""
+    def _update(self, op: type, other: Any, alpha: Any = 1) -> "Tensor":
+        """self = op(self, alpha * other), written into self's storage. Outside the graph,
+        with an operand that fits (the SGD step), that is the array operation alone."""
         if (other.__class__ is Tensor and other._dtype is self._dtype
                 and self._dtype.is_floating_point and other.shape == self.shape
                 and other._device is self._device and self._base is None
-                and not (grad_mode.state.enabled and (self.requires_grad or other.requires_grad))):
-            inplace.ARRAY_UPDATE[op](self._data, other._data)
+                and not (grad_mode.state.enabled and (self.requires_grad or other.requires_grad))
+                and alpha.__class__ in (int, float)):
+            array = other._data if alpha == 1 else other._data * alpha  # (as other * alpha)
+            inplace.ARRAY_UPDATE[op](self._data, array)
             self._version[0] += 1
             return self
+        other = other if alpha == 1 else other * alpha
         return inplace.update(self, op, math_ops.inplace_operand(self, op, other))
 
     def zero_(self) -> "Tensor":

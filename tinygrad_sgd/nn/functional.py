@@ -11,6 +11,7 @@ from typing import Any as _Any
 
 from .. import dtypes as _dtypes
 from ..creation import arange as _arange
+from ..ops.arithmetic import Linear as _LinearOp
 from ..tensor import Tensor as _Tensor
 from ..torch_api.math_ops import expect_tensor as _expect_tensor
 
@@ -34,6 +35,9 @@ def linear(input: _Tensor, weight: _Tensor, bias: _Tensor | None = None) -> _Ten
                            f"the layer expects inputs whose last dimension is "
                            f"in_features={weight.shape[1]}, but the input has shape "
                            f"{tuple(input.shape)}")
+    if (bias is not None and input.ndim >= 2 and weight.ndim == 2 and bias.ndim == 1
+            and input.dtype is weight.dtype is bias.dtype):
+        return _LinearOp.apply(input, weight, bias)  # one op (the same numbers as below)
     out = input @ weight.T
     return out if bias is None else out + bias
 
@@ -124,7 +128,7 @@ def _pick(input: _Tensor, target: _Tensor) -> _Tensor:
 def _check_class_targets(name: str, input: _Tensor, target: _Any, weight: _Tensor | None,
                          ignore_index: int) -> _Tensor:
     """Class-index targets: int64, one per sample (and position), each in [0, C).
-    Returns the mask of targets equal to ignore_index."""
+    Returns the mask of targets equal to ignore_index (None when there can be none)."""
     if not isinstance(target, _Tensor):
         raise TypeError(f"{name}(): argument 'target' must be Tensor, not "
                         f"{type(target).__name__}")
@@ -153,6 +157,11 @@ def _check_class_targets(name: str, input: _Tensor, target: _Any, weight: _Tenso
         raise RuntimeError(f"weight tensor should be defined either for all {n_classes} "
                            f"classes or no classes but got weight tensor of shape: "
                            f"{list(weight.shape)}")
+    if target.numel():  # the usual case first: two numbers say every target is a class
+        xp = target.device.xp
+        low, high = bool(xp.min(target._data) >= 0), bool(xp.max(target._data) < n_classes)
+        if low and high and not 0 <= ignore_index < n_classes:
+            return None  # every target is a class index, and none can equal ignore_index
     ignored = target == ignore_index
     out_of_range = ((target < 0) | (target >= n_classes)) & ~ignored
     if bool(out_of_range.any()):
@@ -175,8 +184,10 @@ def nll_loss(input: _Tensor, target: _Tensor, weight: _Tensor | None = None,
     """
     _check_reduction(reduction)
     ignored = _check_class_targets("nll_loss", input, target, weight, ignore_index)
-    if weight is None and not bool(ignored.any()):  # the common case: no weights needed
+    if weight is None and (ignored is None or not bool(ignored.any())):  # the common case
         return _reduce(-_pick(input, target), reduction)
+    if ignored is None:  # (weights, and no target can be ignore_index)
+        ignored = target == ignore_index
     keep = ~ignored
     target = target.where(keep, 0)  # ignored targets may be out of range: use class 0, w=0
     w = keep.to(input.dtype)

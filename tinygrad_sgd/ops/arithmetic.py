@@ -171,3 +171,26 @@ class Matmul(Function):
             grad_v = u.mT @ grad_output
             grad_v = grad_v[..., 0] if v_is_vector else grad_v
         return grad_u, grad_v
+
+
+class Linear(Function):
+    """out = u @ vᵀ + w  (a layer: inputs u, weight v, bias w);  d/du = g @ v,
+    d/dv = gᵀ @ u, d/dw = g  (the engine sums the batch dims away from d/dv and d/dw)
+
+    torch.nn.functional.linear as one op: the same numbers as u @ v.T + w, without the
+    transpose and the addition each making a node of their own. u has 2 or more dims.
+    """
+
+    def forward(ctx, u, v, w):
+        du, dv, _ = ctx.needs_input_grad
+        ctx.save_for_backward(u if dv else None, v if du else None)  # only what backward reads
+        out = ctx.xp.matmul(u, v.mT)
+        out += w  # into the product's own new array: one temporary less
+        return out
+
+    def backward(ctx, grad_output):
+        u, v = ctx.saved_tensors  # None where not needed
+        du, dv, dw = ctx.needs_input_grad
+        return (grad_output @ v if du else None,
+                grad_output.mT @ u if dv else None,
+                grad_output if dw else None)
