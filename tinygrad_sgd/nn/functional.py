@@ -12,6 +12,7 @@ from typing import Any as _Any
 from .. import dtypes as _dtypes
 from ..creation import arange as _arange
 from ..ops.arithmetic import Linear as _LinearOp
+from ..ops.reduce import TakeAlongDim as _TakeAlongDim
 from ..tensor import Tensor as _Tensor
 from ..torch_api.math_ops import expect_tensor as _expect_tensor
 
@@ -115,6 +116,8 @@ def _pick(input: _Tensor, target: _Tensor) -> _Tensor:
     sends the gradient back to exactly the picked entries."""
     if input.ndim == 1:
         return input[target]
+    if input.ndim == 2:  # the usual (N, C) scores: one op picks along the class axis
+        return _TakeAlongDim.apply(input, target.reshape(-1, 1), dim=1)
     index = []
     for axis, n in enumerate(target.shape):  # one arange per non-class axis, broadcasting
         positions = _arange(n, device=input.device)
