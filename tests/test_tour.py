@@ -155,3 +155,16 @@ def test_the_anomaly_message_in_the_tour_is_what_detect_anomaly_says() -> None:
     said = f"RuntimeError: {info.value}".splitlines()
     assert said[:4] == shown[:4]  # the file and line differ: the tour's is a script
     assert said[-1] == shown[-1]
+
+
+def test_the_reuse_trace_in_the_tour_is_what_trace_prints() -> None:
+    """The tour's example of a tensor used twice: its trace and a.grad are today's."""
+    blocks = dict(FENCE.findall(TOUR.read_text(encoding="utf-8")))
+    a = tg.tensor([1., 2.], requires_grad=True)
+    b = a * 3
+    c = b * b + b
+    with tg.autograd.trace(show=False, params={"a": a}) as t:
+        c.sum().backward()
+    assert str(t) == blocks["text reuse-trace"].rstrip("\n")
+    assert a.grad.tolist() == [21.0, 39.0]
+    assert "`a.grad` is `tensor([21., 39.])`" in TOUR.read_text(encoding="utf-8")
