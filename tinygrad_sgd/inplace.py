@@ -212,3 +212,37 @@ def _replay_history(view: Any) -> None:
     view._grad_fn = region._grad_fn
     view._requires_grad = region._requires_grad
     view._view = (steps, base._grad_fn, view._view[2])
+
+
+def view_class(tensor_class: type) -> type:
+    """The class of views (tensor.py makes it from Tensor): a Tensor whose history slots
+    are read through its base. If the base changed in place since the view was made, the
+    view regenerates its history first (refresh_view), so every reader (an op, backward,
+    grad_fn) sees torch's answer; plain tensors keep plain slots, read at no cost."""
+    requires_grad_slot = tensor_class._requires_grad
+    grad_fn_slot = tensor_class._grad_fn
+
+    class View(tensor_class):  # type: ignore[misc, valid-type]
+        """A tensor that shares its base's storage: x[:, 0], x.T, x.view(...)."""
+
+        __slots__ = ()
+
+        @property
+        def _requires_grad(self) -> bool:
+            refresh_view(self, history=False)
+            return requires_grad_slot.__get__(self)
+
+        @_requires_grad.setter
+        def _requires_grad(self, value: bool) -> None:
+            requires_grad_slot.__set__(self, value)
+
+        @property
+        def _grad_fn(self) -> Any:
+            refresh_view(self)
+            return grad_fn_slot.__get__(self)
+
+        @_grad_fn.setter
+        def _grad_fn(self, node: Any) -> None:
+            grad_fn_slot.__set__(self, node)
+
+    return View

@@ -422,35 +422,7 @@ _NON_LEAF_GRAD = (
     "Tensor instead.")
 
 
-_REQUIRES_GRAD = Tensor._requires_grad  # the slots themselves, which _View reads through
-_GRAD_FN = Tensor._grad_fn
-
-
-class _View(Tensor):
-    """A tensor that shares its base's storage (x[:, 0], x.T, x.view(...)); the engine's
-    `_make` made it a Tensor and `_became_view` made it this. Its history is read through
-    its base: if the base changed in place since (inplace.py), the view regenerates its
-    history first, so every reader (an op, backward, grad_fn) sees torch's answer."""
-
-    __slots__ = ()
-
-    @property
-    def _requires_grad(self) -> bool:
-        inplace.refresh_view(self, history=False)
-        return _REQUIRES_GRAD.__get__(self)
-
-    @_requires_grad.setter
-    def _requires_grad(self, value: bool) -> None:
-        _REQUIRES_GRAD.__set__(self, value)
-
-    @property
-    def _grad_fn(self) -> Any:
-        inplace.refresh_view(self)
-        return _GRAD_FN.__get__(self)
-
-    @_grad_fn.setter
-    def _grad_fn(self, node: Any) -> None:
-        _GRAD_FN.__set__(self, node)
+_View = inplace.view_class(Tensor)  # views: Tensors whose history is read through the base
 
 
 def rebuild(array: Any, device: str, requires_grad: bool, cls: type = Tensor) -> Tensor:

@@ -142,7 +142,7 @@ class Function:
         if cls.is_view:
             result._became_view(inputs[0], cls, options)
         if record:
-            ctx.parents, ctx.input_shapes = parents, shapes
+            ctx.parents, ctx.input_shapes = tuple(parents), tuple(shapes)  # (tuples: less for gc)
             if ctx._saved:
                 ctx._saved_versions = _versions_of_saved(ctx._saved, (*inputs, result))
             for hook in hooks.on_record:
@@ -240,7 +240,8 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bool
             if parent is not None and grad is not None:  # (None: a constant, or no gradient)
                 if grad.shape != shape:  # undo broadcasting: the adjoint of broadcast is sum
                     grad = sum_to(node.xp, grad, shape)
-                _add(pending, parent, grad)
+                previous = pending.get(parent)  # a tensor used twice sums its gradients
+                pending[parent] = grad if previous is None else previous + grad
             if isinstance(parent, Function):
                 consumers[parent] -= 1
                 if consumers[parent] == 0:  # every consumer has sent its share
