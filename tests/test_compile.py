@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import tinygrad_sgd as tg
 from tinygrad_sgd import nn
-from tinygrad_sgd.compile import GraphBreak
+from tinygrad_sgd.compiler import GraphBreak
 
 from conftest import to_numpy
 

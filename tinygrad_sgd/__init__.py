@@ -6,18 +6,16 @@ import sys as _sys
 
 # autograd first: its functions build on Tensor, which builds on its engine
 from . import autograd
-from . import cuda, dtypes, nn, optim, utils
+from . import dtypes
 from . import helptext as _helptext
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import get_device as device
 from .backend import manual_seed
-from .compile import compile
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                        linspace, ones, ones_like, rand, rand_like, randint, randint_like, randn,
                        randn_like, randperm, tensor, zeros, zeros_like)
 from .dtypes import bool_ as bool
 from .dtypes import dtype, float32, float64, int32, int64
-from .serialization import load, save
 from .tensor import Tensor
 from .torch_api.math_ops import (add, argmax, argmin, div, matmul, max, mean, min, mm, mul, neg,
                                  pow, square, std, sub, sum, var, log_softmax, softmax)
@@ -60,12 +58,22 @@ __all__ = [
 ]
 
 
+# imported on first use, to keep `import tinygrad_sgd` quick: name -> (module, attribute)
+_LAZY = {"nn": (".nn", None), "optim": (".optim", None), "utils": (".utils", None),
+         "cuda": (".cuda", None), "viz": (".viz", None), "save": (".serialization", "save"),
+         "load": (".serialization", "load"), "compile": (".compiler", "compile")}
+
+
 def __getattr__(name: str) -> object:
-    """tg.viz is imported on first use (it brings subprocess and pathlib along); any other
-    unknown name is an operation tinygrad_sgd does not have: say where the list is."""
-    if name == "viz":
+    """nn, optim, utils, cuda, viz, save, load and compile are imported on first use; any
+    other unknown name is an operation tinygrad_sgd does not have: say where the list is."""
+    if name in _LAZY:
         import importlib
-        return importlib.import_module(".viz", __name__)
+        module, attribute = _LAZY[name]
+        value = importlib.import_module(module, __name__)
+        value = value if attribute is None else getattr(value, attribute)
+        globals()[name] = value
+        return value
     if name.startswith("__"):  # a protocol probe (copy, pickle, IPython): no advice
         raise AttributeError(f"module 'tinygrad_sgd' has no attribute {name!r}")
     import difflib
@@ -78,5 +86,5 @@ def __getattr__(name: str) -> object:
 
 
 # help() shows annotations as the objects they name, not as quoted strings (helptext.py)
-_helptext.resolve(Tensor, autograd, autograd.function, nn, nn.functional, optim,
-                  utils.data, cuda, dtypes, _sys.modules[__name__])
+# (nn, optim, utils.data, cuda and serialization do the same for themselves when they load)
+_helptext.resolve(Tensor, autograd, autograd.function, dtypes, _sys.modules[__name__])

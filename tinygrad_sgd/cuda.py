@@ -27,3 +27,10 @@ def manual_seed(seed: int) -> None:
 def manual_seed_all(seed: int) -> None:
     """Seed the random numbers of every device (same as manual_seed here)."""
     backend.manual_seed(seed)
+
+
+# help() shows annotations as the objects they name, not as quoted strings (helptext.py)
+import sys as _sys  # noqa: E402
+from . import helptext as _helptext  # noqa: E402
+
+_helptext.resolve(_sys.modules[__name__])

@@ -143,3 +143,10 @@ class SGD(Optimizer):
                     g = g + momentum * buf if nesterov else buf
                 p.sub_(g, alpha=lr)  # p -= lr·g, lr·g computed on the arrays
         return loss
+
+
+# help() shows annotations as the objects they name, not as quoted strings (helptext.py)
+import sys as _sys  # noqa: E402
+from . import helptext as _helptext  # noqa: E402
+
+_helptext.resolve(_sys.modules[__name__])

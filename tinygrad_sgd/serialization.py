@@ -145,3 +145,11 @@ def _weights_only_globals() -> dict[tuple[str, str], Any]:
     for d in dtypes.ALL:
         allowed["tinygrad_sgd.dtypes", d.__reduce__()] = d
     return allowed
+
+
+# help() shows annotations as the objects they name, not as quoted strings (helptext.py)
+import sys as _sys  # noqa: E402
+
+from . import helptext as _helptext  # noqa: E402
+
+_helptext.resolve(_sys.modules[__name__])

@@ -27,7 +27,6 @@ gradient, which the node splits again for the user's backward.
 """
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from ..tensor import Tensor
@@ -192,6 +191,7 @@ class Function:
         >>> y = Cube.apply(x)
         """
         if kwargs:  # as torch: keyword arguments are bound to forward's parameters
+            import inspect  # here: importing it costs more than this whole module
             bound = inspect.signature(cls.forward).bind(None, *args, **kwargs)
             bound.apply_defaults()
             args = bound.args[1:]

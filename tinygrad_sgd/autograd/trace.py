@@ -15,8 +15,7 @@ import sys
 import threading
 import warnings
 import weakref
-from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence, TextIO
+from typing import Any, Callable, NamedTuple, Sequence, TextIO
 
 import numpy as np  # norms are computed on the host, for display only
 
@@ -59,8 +58,12 @@ def destination(parent: Any, names: dict[int, str]) -> str:
 # ---------------------------------------------------------------------------------------
 # trace(): one record per backward the engine runs.
 # ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class InputGrad:
+def _no_node() -> None:
+    """A record's `node` when the node cannot be weakly referenced: nothing."""
+    return None
+
+
+class InputGrad(NamedTuple):
     """What one node's backward sent towards one of its inputs.
 
     `returned_shape` is the shape backward returned (the op's output shape when the input
@@ -80,8 +83,7 @@ class InputGrad:
         return self.returned_shape is not None and self.returned_shape != self.input_shape
 
 
-@dataclass(frozen=True)
-class BackwardRecord:
+class BackwardRecord(NamedTuple):
     """One node's backward, as the engine ran it: `step` counts from 1 in running order."""
     step: int
     op: str
@@ -90,8 +92,7 @@ class BackwardRecord:
     inputs: tuple[InputGrad, ...]
     # The node itself, weakly: viz.graph(..., trace=t) finds it again while the graph
     # lives, and a record never keeps a freed graph in memory.
-    node: Callable[[], Function | None] = field(repr=False, compare=False,
-                                                default=lambda: None)
+    node: Callable[[], Function | None] = _no_node
 
 
 def _fmt_shape(shape: tuple[int, ...]) -> str:
@@ -187,7 +188,7 @@ class trace:
         try:
             ref = weakref.ref(node)
         except TypeError:  # only Function subclasses can be weakly referenced
-            ref = BackwardRecord.__dataclass_fields__["node"].default
+            ref = _no_node
         record = BackwardRecord(len(self.records) + 1, node.name(), tuple(grad_output.shape),
                                 grad_norm(node.device, grad_output), tuple(inputs), ref)
         self.records.append(record)

@@ -11,3 +11,10 @@ from .parameter import Parameter
 
 __all__ = ["Parameter", "Module", "Sequential", "Linear", "ReLU", "Sigmoid", "Tanh",
            "MSELoss", "NLLLoss", "CrossEntropyLoss", "functional"]
+
+
+# help() shows annotations as the objects they name, not as quoted strings (helptext.py)
+import sys as _sys  # noqa: E402
+from .. import helptext as _helptext  # noqa: E402
+
+_helptext.resolve(_sys.modules[__name__], functional)

@@ -117,3 +117,10 @@ class DataLoader:
             # one gather per tensor; the indices travel explicitly to the data's device
             return [t[idx.to(t.device)] for t in self.dataset.tensors]
         return self.collate_fn([self.dataset[_operator.index(i)] for i in idx.tolist()])
+
+
+# help() shows annotations as the objects they name, not as quoted strings (helptext.py)
+import sys as _sys  # noqa: E402
+from .. import helptext as _helptext  # noqa: E402
+
+_helptext.resolve(_sys.modules[__name__])

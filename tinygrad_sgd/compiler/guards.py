@@ -10,7 +10,7 @@ A trace replays correctly only while the world looks as it did when it was recor
 - the Python numbers the step function reads by name (its closure's, the globals it
   names: the lesson's `lr`) are unchanged.
 
-The arguments themselves are covered by the signature (compile/__init__.py). Checking
+The arguments themselves are covered by the signature (compiler/__init__.py). Checking
 all this through generic loops costs more than the lesson's whole replay, so the checks
 are written out as one expression of `is` and `==` tests on constants:
 

@@ -31,7 +31,6 @@ import numpy as np
 from .record import Op, Recorder, Ref, op_reads, ref_ids
 
 _IDENT = re.compile(r"[^0-9a-zA-Z_]+")
-_NP_UFUNCS = {n for n in dir(np) if isinstance(getattr(np, n), np.ufunc)}
 _OUT_SYMBOLS = {"+", "-", "*", "/", "@"}
 _REDUCTIONS = {"any": "logical_or", "all": "logical_and"}
 
@@ -337,7 +336,7 @@ def _with_buffer(op: Op, ufunc: Any, rec: Recorder, src: Source, names: dict[int
         return None
     buf = f"_{names[op.out]}"
     buffers[buf] = np.empty_like(op.real)
-    if ufunc.__name__ in _NP_UFUNCS and getattr(np, ufunc.__name__) is ufunc:
+    if getattr(np, ufunc.__name__, None) is ufunc:  # (a name numpy exports)
         fn = f"np.{ufunc.__name__}"
     else:
         fn = src.const(ufunc, "uf")

@@ -225,3 +225,11 @@ def _load_tensor() -> None:
     global _Tensor
     from ..tensor import Tensor
     _Tensor = Tensor
+
+
+# help() shows annotations as the objects they name, not as quoted strings (helptext.py)
+import sys as _sys  # noqa: E402
+
+from .. import helptext as _helptext  # noqa: E402
+
+_helptext.resolve(_sys.modules[__name__])
