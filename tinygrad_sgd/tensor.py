@@ -26,9 +26,6 @@ from .ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
 from .ops.index import AdvancedIndex, BasicIndex
 from .torch_api.indexing import normalize_key, split_ints
 
-Scalar = int | float | bool
-
-
 class Tensor(Conversions):
     """A multi-dimensional array with reverse-mode autograd, as torch.Tensor.
 
@@ -399,7 +396,7 @@ class Tensor(Conversions):
         """Copy src's values into self (broadcasting, converting the dtype), in place."""
         return inplace.copy_(self, src)
 
-    def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> "Tensor":
+    def clamp_(self, min: Any = None, max: Any = None) -> "Tensor":
         """Clamp into [min, max], in place."""
         return inplace.clamp_(self, min, max)
 

@@ -240,8 +240,7 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bool
             if parent is not None and grad is not None:  # (None: a constant, or no gradient)
                 if grad.shape != shape:  # undo broadcasting: the adjoint of broadcast is sum
                     grad = sum_to(node.xp, grad, shape)
-                previous = pending.get(parent)  # a tensor used twice sums its gradients
-                pending[parent] = grad if previous is None else previous + grad
+                _add(pending, parent, grad)  # a tensor used twice sums its gradients
             if isinstance(parent, Function):
                 consumers[parent] -= 1
                 if consumers[parent] == 0:  # every consumer has sent its share
