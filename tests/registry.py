@@ -108,6 +108,13 @@ def matmul_shapes() -> st.SearchStrategy:
     ).map(lambda r: (list(r.input_shapes), {}))
 
 
+def mm_shapes() -> st.SearchStrategy:
+    """torch.mm's case alone: (n, k)·(k, m), so that every draw reaches the Mm op."""
+    return hnp.mutually_broadcastable_shapes(
+        signature="(n,k),(k,m)->(n,m)", max_dims=2, max_side=MAX_SIDE
+    ).map(lambda r: (list(r.input_shapes), {}))
+
+
 @st.composite
 def _linear_shapes(draw: Any) -> tuple:
     """F.linear's shapes: input (..., in) with 2 to 4 dims, weight (out, in), bias (out,)."""
@@ -334,6 +341,7 @@ OPS: list[Op] = [
        domain=("bool", "any")),
     # matmul, every rank rule
     Op("matmul", lambda lib, a, b: a @ b, matmul_shapes),
+    Op("mm", lambda lib, a, b: lib.mm(a, b), mm_shapes),
     Op("linear", lambda lib, a, w, b: lib.nn.functional.linear(a, w, b), _linear_shapes),
     # reductions
     Op("sum", lambda lib, a, **p: a.sum(**p), with_dims),

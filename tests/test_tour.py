@@ -101,7 +101,7 @@ def test_the_tour_walks_the_whole_path() -> None:
                    "tinygrad_sgd/ops/reduce.py::Mean.backward",
                    "tinygrad_sgd/ops/arithmetic.py::Pow.backward",
                    "tinygrad_sgd/ops/arithmetic.py::Sub.backward",
-                   "tinygrad_sgd/ops/arithmetic.py::Matmul.backward",
+                   "tinygrad_sgd/ops/arithmetic.py::Mv.backward",
                    "tinygrad_sgd/tensor.py::Tensor._accumulate_grad"]:
         assert needed in refs, f"the tour no longer visits {needed}"
 

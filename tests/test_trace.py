@@ -32,7 +32,7 @@ def test_lesson_trace_order_shapes_and_norms(device: str) -> None:
         loss.backward()
     # a chain has exactly one reverse topological order
     assert [r.op for r in t.records] == ["MeanBackward0", "PowBackward0", "SubBackward0",
-                                        "MatmulBackward0"]
+                                        "MvBackward0"]
     assert [r.step for r in t.records] == [1, 2, 3, 4]
     mean, pow_, sub, matmul = t.records
     assert mean.grad_output_shape == () and mean.grad_output_norm == pytest.approx(1.0)
@@ -41,7 +41,7 @@ def test_lesson_trace_order_shapes_and_norms(device: str) -> None:
     assert mean.inputs[0].norm == pytest.approx(5 ** 0.5 / 5)
     assert pow_.inputs[1].to == "constant" and pow_.inputs[1].norm is None  # the exponent 2
     assert sub.inputs[0].to == "constant"  # y
-    assert sub.inputs[1].to == "MatmulBackward0"
+    assert sub.inputs[1].to == "MvBackward0"
     assert matmul.inputs[0].to == "constant"  # x
     grad_a = matmul.inputs[1]
     assert grad_a.to == ".grad of a" and grad_a.returned_shape == (2,) == grad_a.input_shape
@@ -97,7 +97,7 @@ def test_trace_prints_live_to_stdout_or_a_file(capsys: pytest.CaptureFixture) ->
     assert out.startswith("backward ran these ops, in reverse topological order")
     lines = [line for line in out.splitlines() if ". " in line[:6]]
     assert [line.split()[1] for line in lines] == ["MeanBackward0", "PowBackward0",
-                                                   "SubBackward0", "MatmulBackward0"]
+                                                   "SubBackward0", "MvBackward0"]
     assert "-> .grad of a" in out and "constant, needs no gradient" in out
 
     loss, a = lesson_loss()
@@ -105,7 +105,7 @@ def test_trace_prints_live_to_stdout_or_a_file(capsys: pytest.CaptureFixture) ->
     with tg.autograd.trace(file=buffer):
         loss.backward()
     assert capsys.readouterr().out == ""
-    assert "MatmulBackward0" in buffer.getvalue()
+    assert "MvBackward0" in buffer.getvalue()
     assert "-> .grad of Parameter (2,)" in buffer.getvalue()  # unnamed: its class and shape
 
 

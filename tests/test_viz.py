@@ -68,7 +68,7 @@ def test_lesson_graph_nodes_edges_and_labels() -> None:
     loss, a = lesson()
     nodes, edges = parse(viz.graph(loss, params={"a": a, "loss": loss}))
     ops = {v["label"]: k for k, v in nodes.items() if v.get("shape") == "ellipse"}
-    assert set(ops) == {"Matmul", "Sub", "Pow", "Mean"}
+    assert set(ops) == {"Mv", "Sub", "Pow", "Mean"}
     tensors = {k: v for k, v in nodes.items() if v.get("shape") == "box"}
     assert len(tensors) == 4 + 1 + 3  # 4 op outputs, the leaf a, constants x, y and 2
 
@@ -86,16 +86,16 @@ def test_lesson_graph_nodes_edges_and_labels() -> None:
     def inputs_of(op: str) -> list[tuple[str, str | None]]:
         return [(tail, label) for tail, head, label in edges if head == ops[op]]
 
-    # data flows x, a -> Matmul -> (y -) Sub -> Pow (** 2) -> Mean -> loss
+    # data flows x, a -> Mv -> (y -) Sub -> Pow (** 2) -> Mean -> loss
     assert output_of("Mean") == root
     assert inputs_of("Mean") == [(output_of("Pow"), None)]
     assert inputs_of("Pow")[0] == (output_of("Sub"), "0")
-    assert inputs_of("Sub")[1] == (output_of("Matmul"), "1")  # y - (x @ a): the 2nd operand
-    matmul_in = dict((label, tail) for tail, label in inputs_of("Matmul"))
+    assert inputs_of("Sub")[1] == (output_of("Mv"), "1")  # y - (x @ a): the 2nd operand
+    matmul_in = dict((label, tail) for tail, label in inputs_of("Mv"))
     assert matmul_in["1"] == leaf
     assert nodes[matmul_in["0"]]["label"] == "constant\n(5, 2)"
     assert nodes[matmul_in["0"]]["style"] == "dashed"
-    assert nodes[output_of("Matmul")]["label"] == "(5,) float32\ngrad_fn=<MatmulBackward0>"
+    assert nodes[output_of("Mv")]["label"] == "(5,) float32\ngrad_fn=<MvBackward0>"
     assert nodes[output_of("Pow")]["label"] == "(5,) float32\ngrad_fn=<PowBackward0>"
     assert len(edges) == 4 + 2 + 2 + 2 + 1  # one out of each op; the ops' operands
     assert "no gradients yet" in viz.graph(loss)
@@ -119,7 +119,7 @@ def test_grad_norms_leaves_after_backward_and_intermediates_from_a_trace() -> No
     steps = {v["label"].split("\n")[0]: v["label"].split("\n")[1]
              for v in nodes.values() if v.get("shape") == "ellipse"}
     assert steps == {"Mean": "backward step 1", "Pow": "backward step 2",
-                     "Sub": "backward step 3", "Matmul": "backward step 4"}
+                     "Sub": "backward step 3", "Mv": "backward step 4"}
     for record in t.records:  # each op's output shows the gradient backward sent it
         [box] = [v for v in nodes.values() if f"grad_fn=<{record.op}>" in v["label"]]
         assert box["label"].endswith(f"grad norm = {record.grad_output_norm:.4g}")
@@ -162,7 +162,7 @@ def test_leaf_used_twice_is_one_box_and_mlp_is_legible() -> None:
     [w1_box] = by_label(nodes, "w1")
     assert sum(tail == w1_box for tail, _, _ in edges) == 3  # x @ w1, and w1 * w1
     ops = [v["label"] for v in nodes.values() if v.get("shape") == "ellipse"]
-    assert sorted(ops) == sorted(["Matmul", "Add", "Relu", "Matmul", "Add", "LogSoftmax",
+    assert sorted(ops) == sorted(["Mm", "Add", "Relu", "Mm", "Add", "LogSoftmax",
                                   "AdvancedIndex", "Mean", "Neg", "Mul", "Sum", "Mul", "Add"])
     for v in nodes.values():  # every tensor box says its shape
         if v.get("shape") == "box":
@@ -305,7 +305,7 @@ def test_draw_with_real_graphviz(tmp_path: Path) -> None:
         loss.backward()
     written = viz.draw(loss, tmp_path / "graph.svg", params={"a": a}, trace=t)
     svg = written.read_text()
-    assert written.suffix == ".svg" and "<svg" in svg and "MatmulBackward0" in svg
+    assert written.suffix == ".svg" and "<svg" in svg and "MvBackward0" in svg
 
 
 # ---------------------------------------------------------------------------------------
@@ -320,7 +320,7 @@ def test_example_explain(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
                   "--out", str(tmp_path)])
     out = capsys.readouterr().out
     traced = [line.split()[1] for line in out.splitlines() if re.match(r"\s+\d\. \w", line)]
-    assert traced == ["MeanBackward0", "PowBackward0", "SubBackward0", "MatmulBackward0"]
+    assert traced == ["MeanBackward0", "PowBackward0", "SubBackward0", "MvBackward0"]
     dot = (tmp_path / "linear_regression_graph.dot").read_text()
     nodes, _ = parse(dot)
     assert by_label(nodes, "a") and by_label(nodes, "loss")

@@ -44,11 +44,9 @@ class Tensor(Conversions):
         """Wrap an array of `device` (internal: no checks, no copy); `dtype`, when given,
         must be the array's; `node` is the op that computed it (None: a leaf)."""
         t = object.__new__(Tensor)
-        t._data = array
-        t._device = device
+        t._data, t._device = array, device
         t._dtype = dtype if dtype is not None else device.dtype_of(array)
-        t._requires_grad = node is not None
-        t._grad_fn = node
+        t._grad_fn, t._requires_grad = node, node is not None
         t._grad = t._base = t._view = None  # (_base, _view: set for views, see inplace.py)
         t._version = [0]  # a list, so that views sharing it share the count
         return t

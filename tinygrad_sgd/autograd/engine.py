@@ -110,41 +110,25 @@ class Function:
         """Run the op on tensors (and Python numbers, which are constants) and, when grad
         mode is on and an input requires grad, record it as a node of the graph."""
         ctx = cls()
-        arrays = []
-        shapes = []
-        parents = []  # where each input's gradient goes: its node, the leaf itself, or nowhere
-        needs = []  # whether that input needs a gradient
-        tensor = None  # the last input tensor: the result is made like it
-        for x in inputs:
-            if isinstance(x, (int, float)):  # a Python number: a constant
-                arrays.append(x)
-                shapes.append(())
-                parents.append(None)
-                needs.append(False)
-                continue
-            if tensor is not None and x._device is not tensor._device:
-                raise _mixed_devices(cls, tensor._device, x._device)
-            tensor = x
-            arrays.append(x._data)
-            shapes.append(x._data.shape)
-            needs.append(x._requires_grad)
-            parents.append((x._grad_fn or x) if needs[-1] else None)
-        device = tensor._device
+        tensors = [x for x in inputs if not isinstance(x, (int, float))]
+        ctx.device = tensors[0]._device  # (ToDevice's forward moves it to its target)
+        ctx.xp = ctx.device.xp
+        if len(tensors) > 1 and any(t._device is not ctx.device for t in tensors):
+            raise _mixed_devices(cls, [t._device for t in tensors])
+        needs = tuple(not isinstance(x, (int, float)) and x._requires_grad for x in inputs)
         record = grad_mode.state.enabled and True in needs
-        ctx.needs_input_grad = tuple(needs) if record else (False,) * len(needs)
-        ctx.xp, ctx.device = device.xp, device
-        out = ctx.forward(*arrays, **options)
-        device = options.get("device", device)  # (only ToDevice's result moves)
-        if out.__class__ is not device.array_type:  # numpy gives scalars for 0-d results
-            out = device.xp.asarray(out)
-        dtype = tensor._dtype if out.dtype is tensor._data.dtype else None  # None: look it up
-        result = tensor._make(out, device, dtype, ctx if record else None)
+        ctx.needs_input_grad = needs if record else (False,) * len(inputs)
+        out = ctx.forward(*[getattr(x, "_data", x) for x in inputs], **options)
+        out = ctx.device.xp.asarray(out)  # (numpy's 0-d results are scalars, not arrays)
+        like = tensors[-1]  # the result takes its dtype when the array has it (else: look up)
+        dtype = like._dtype if out.dtype is like._data.dtype else None
+        result = like._make(out, ctx.device, dtype, ctx if record else None)
         if cls.is_view:
             result._became_view(inputs[0], cls, options)
         if record:
-            ctx.parents, ctx.input_shapes = tuple(parents), tuple(shapes)  # (tuples: less for gc)
-            if ctx._saved:
-                ctx._saved_versions = _versions_of_saved(ctx._saved, (*inputs, result))
+            ctx.parents = tuple(_parent(x) if need else None for x, need in zip(inputs, needs))
+            ctx.input_shapes = tuple(getattr(x, "shape", ()) for x in inputs)
+            ctx._saved_versions = _versions_of_saved(ctx._saved, [*tensors, result])
             for hook in hooks.on_record:
                 hook(ctx)
         return result
@@ -156,20 +140,22 @@ class Function:
         raise NotImplementedError
 
 
-def _versions_of_saved(saved: tuple, tensors: tuple) -> list:
+def _parent(x: Any) -> Any:
+    """Where the gradient of input x goes: the node that computed it, or the leaf itself."""
+    return x._grad_fn or x
+
+
+def _versions_of_saved(saved: tuple, tensors: list) -> list:
     """(version counter, its value now, dtype, shape) of each tensor (an input or the
     output) whose array was saved: `saved_tensors` checks that no in-place change moved it."""
-    versions = []
-    for t in tensors:
-        if isinstance(t, (int, float)):  # a number: nothing to change in place
-            continue
-        for array in saved:
-            if array is t._data:
-                versions.append((t._version, t._version[0], array.dtype, array.shape))
-    return versions
+    saved_ids = {id(array) for array in saved}
+    return [(t._version, t._version[0], t._data.dtype, t._data.shape) for t in tensors
+            if id(t._data) in saved_ids]
 
 
-def _mixed_devices(op: type, first: Any, other: Any) -> RuntimeError:
+def _mixed_devices(op: type, devices: list) -> RuntimeError:
+    first = devices[0]
+    other = next(d for d in devices if d is not first)
     return RuntimeError(f"{op.__name__}: expected all tensors to be on the same device, but "
                         f"found at least two devices, {first} and {other}. Move them with "
                         ".to(device) first.")
@@ -194,17 +180,16 @@ def sum_to(xp: Any, grad: Any, shape: tuple[int, ...]) -> Any:
 
 def root_gradient(t: Any, gradient: Any) -> Any:
     """The gradient backward() starts from: 1 for a one-element loss, or `gradient`."""
-    if not t.requires_grad:
+    if not t._requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have "
                            "a grad_fn: nothing that requires grad went into it (make a "
                            "leaf with requires_grad=True, or compute outside no_grad())")
-    xp = t._device.xp
     if gradient is None:
         if t._data.size != 1:
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs; "
                                f"this tensor has shape {t.shape}. Reduce it (e.g. .sum()) or "
                                f"pass gradient= of shape {t.shape}")
-        return xp.ones(t.shape, dtype=t._data.dtype)
+        return t._device.xp.ones(t._data.shape, dtype=t._data.dtype)
     if not hasattr(gradient, "_data"):  # not a tensor
         raise TypeError(f"gradient must be a Tensor, got {type(gradient).__name__}")
     if gradient.shape != t.shape:
@@ -213,7 +198,7 @@ def root_gradient(t: Any, gradient: Any) -> Any:
     if gradient._device is not t._device:
         raise RuntimeError(f"gradient is on {gradient._device} but the tensor is on "
                            f"{t._device}")
-    return xp.astype(gradient._data, t._data.dtype)
+    return t._device.xp.astype(gradient._data, t._data.dtype)
 
 
 
@@ -228,14 +213,12 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bool
     """
     pending: dict[Any, Any] = {}  # node or leaf -> the gradient of its output, summed so far
     for root, grad in zip(roots, root_grads):
-        _add(pending, root.grad_fn or root, grad)
+        _add(pending, root._grad_fn or root, grad)
     consumers = _count_consumers(pending)
     ready = [n for n in pending if isinstance(n, Function) and n not in consumers]
     while ready:
         node = ready.pop()
-        grad_output = pending.pop(node, None)  # complete now; None if nothing reached it
-        grads = _call_backward(node, grad_output, retain_graph) if grad_output is not None \
-            else [None] * len(node.parents)
+        grads = _call_backward(node, pending.pop(node, None), retain_graph)
         for parent, grad, shape in zip(node.parents, grads, node.input_shapes):
             if parent is not None and grad is not None:  # (None: a constant, or no gradient)
                 if grad.shape != shape:  # undo broadcasting: the adjoint of broadcast is sum
@@ -246,19 +229,21 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bool
                 if consumers[parent] == 0:  # every consumer has sent its share
                     ready.append(parent)
     for leaf, grad in pending.items():  # what is left are the leaves, each gradient complete
-        (to_leaf or _into_grad)(leaf, grad)
-
-
-def _into_grad(leaf: Any, grad: Any) -> None:
-    leaf._accumulate_grad(grad)
+        if to_leaf is None:
+            leaf._accumulate_grad(grad)
+        else:
+            to_leaf(leaf, grad)
 
 
 def _call_backward(node: Function, grad_output: Any, retain_graph: bool) -> Sequence[Any]:
-    """Call one node's backward: one gradient per input."""
+    """Call one node's backward: one gradient per input (None for all when no gradient
+    reached the node's output)."""
+    if grad_output is None:
+        return (None,) * len(node.parents)
     for hook in node.hooks:
         hook(grad_output)
     grads = node.backward(grad_output)
-    grads = grads if isinstance(grads, tuple) else (grads,)
+    grads = grads if isinstance(grads, tuple) else (grads,)  # (one input: one array)
     if len(grads) != len(node.parents):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of "
                            f"gradients (expected {len(node.parents)}, got {len(grads)})")

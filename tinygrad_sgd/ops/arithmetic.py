@@ -75,14 +75,34 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """out = u ** v;  d/du = v·u^(v-1), d/dv = out·ln(u)
+    """out = u ** c for a number c;  d/du = c·u^(c-1)  (0 where c == 0, even at u == 0, as
+    torch)"""
+
+    def forward(ctx, u, c):
+        ctx.save_for_backward(u)
+        ctx.c = c
+        return u ** c
+
+    def backward(ctx, grad_output):
+        (u,) = ctx.saved_tensors
+        du = u * 2 if ctx.c == 2 else _slope(ctx.xp, u, ctx.c)  # (x ** 2: no u ** 1 copy)
+        du *= grad_output  # in place: one new array in all (a big tensor's memory counts)
+        return du, None  # (c is a number: no gradient)
+
+
+class PowTensor(Function):
+    """out = u ** v, elementwise, v a tensor;  d/du = v·u^(v-1), d/dv = out·ln(u)
 
     As torch: d/du is 0 where v == 0 (even at u == 0), and d/dv is 0 where u == 0 and
     v >= 0 (there 0^v is flat in v, although ln 0 = -inf).
     """
 
+    @classmethod
+    def name(cls) -> str:
+        return "PowBackward1"  # torch's name for a tensor exponent
+
     def forward(ctx, u, v):
-        integers = not isinstance(v, (int, float)) and not ctx.xp.isdtype(v.dtype, "real floating")
+        integers = not ctx.xp.isdtype(v.dtype, "real floating")
         out = _integer_power(ctx.xp, u, v) if integers else u ** v
         ctx.save_for_backward(u, v, out if ctx.needs_input_grad[1] else None)
         return out
@@ -92,7 +112,7 @@ class Pow(Function):
         du = dv = None
         if ctx.needs_input_grad[0]:
             du = _slope(ctx.xp, u, v)
-            du *= grad_output  # in place: one new array in all (a big tensor's memory counts)
+            du *= grad_output
         if ctx.needs_input_grad[1]:
             dv = grad_output * ctx.xp.where((u == 0) & (v >= 0), 0.0, out * ctx.xp.log(u))
         return du, dv
@@ -104,7 +124,7 @@ def _slope(xp: Any, u: Any, v: Any) -> Any:
         return xp.where(v == 0, 0.0, v * u ** (v - 1))
     if v == 0:
         return xp.zeros_like(u)
-    return u * 2 if v == 2 else u ** (v - 1) * v  # (for the usual x ** 2, no u ** 1 copy)
+    return u ** (v - 1) * v
 
 
 def _integer_power(xp: Any, u: Any, v: Any) -> Any:
@@ -137,11 +157,47 @@ class Reciprocal(Function):
 # ---------------------------------------------------------------------------------------
 # matrix product
 # ---------------------------------------------------------------------------------------
+class Mv(Function):
+    """out = U v, a matrix times a vector;  d/dU = g vᵀ (an outer product), d/dv = Uᵀ g
+    (g = grad_output). The lesson's `x @ a`.
+
+    Why: out[i] = Σ_k U[i,k]·v[k], so dL/dU[i,k] = g[i]·v[k] and dL/dv[k] = Σ_i U[i,k]·g[i].
+    """
+
+    def forward(ctx, u, v):
+        du, dv = ctx.needs_input_grad
+        ctx.save_for_backward(u if dv else None, v if du else None)  # only what backward reads
+        return ctx.xp.matmul(u, v)
+
+    def backward(ctx, grad_output):
+        u, v = ctx.saved_tensors  # None where not needed
+        du, dv = ctx.needs_input_grad
+        return (grad_output[:, None] * v if du else None), (u.mT @ grad_output if dv else None)
+
+
+class Mm(Function):
+    """out = U V, a matrix times a matrix;  d/dU = g Vᵀ, d/dV = Uᵀ g  (g = grad_output)
+
+    Why: out[i,j] = Σ_k U[i,k]·V[k,j], so dL/dU[i,k] = Σ_j g[i,j]·V[k,j] = (g Vᵀ)[i,k],
+    and likewise dL/dV[k,j] = Σ_i U[i,k]·g[i,j] = (Uᵀ g)[k,j].
+    """
+
+    def forward(ctx, u, v):
+        du, dv = ctx.needs_input_grad
+        ctx.save_for_backward(u if dv else None, v if du else None)  # only what backward reads
+        return ctx.xp.matmul(u, v)
+
+    def backward(ctx, grad_output):
+        u, v = ctx.saved_tensors  # None where not needed
+        du, dv = ctx.needs_input_grad
+        return (grad_output @ v.mT if du else None), (u.mT @ grad_output if dv else None)
+
+
 class Matmul(Function):
     """out = u @ v;  d/du = g @ vᵀ, d/dv = uᵀ @ g  (g = grad_output; per matrix of a batch)
 
-    Why: out[i,j] = Σ_k u[i,k]·v[k,j], so dL/du[i,k] = Σ_j g[i,j]·v[k,j] = (g @ vᵀ)[i,k],
-    and likewise dL/dv[k,j] = Σ_i u[i,k]·g[i,j] = (uᵀ @ g)[k,j].
+    matmul's other cases: batches of matrices, and a 1-D operand on the left (or both).
+    Mm's formulas, applied per matrix of the batch.
 
     A 1-D `u` acts as a row (1, k) and a 1-D `v` as a column (k, 1); matmul dropped those
     unit dims from `out`, so backward puts them back into g, applies the matrix formulas

@@ -209,8 +209,8 @@ class ToDevice(Function):
     d/du = g copied back"""
 
     def forward(ctx, u, device):
-        ctx.target = device
-        return device.from_numpy(ctx.device.to_numpy(u))
+        ctx.source, ctx.device = ctx.device, device  # the result is made on ctx.device
+        return device.from_numpy(ctx.source.to_numpy(u))
 
     def backward(ctx, grad_output):
-        return ctx.device.from_numpy(ctx.target.to_numpy(grad_output))
+        return ctx.source.from_numpy(ctx.device.to_numpy(grad_output))

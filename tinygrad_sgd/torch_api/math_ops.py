@@ -17,7 +17,7 @@ from ..autograd.engine import Function
 from ..backend import CPU, Device
 from ..dtypes import dtype as DType
 from ..dtypes import result_type
-from ..ops.arithmetic import Add, Div, Matmul, Mul, Pow, Reciprocal, Sub
+from ..ops.arithmetic import Add, Div, Matmul, Mm, Mul, Mv, Pow, PowTensor, Reciprocal, Sub
 from ..ops.elementwise import Maximum, Minimum
 from ..ops.reduce import LogSoftmax, Max, Mean, Min, Softmax, Std, Sum, TakeAlongDim, Var
 from ..tensor import Tensor
@@ -89,7 +89,7 @@ def binary(fn: type[Function], a: Any, b: Any) -> Tensor:
         # (whose type is exactly int or float, so not bool), which keeps the tensor's dtype
         if a.__class__ is Tensor:
             if b.__class__ is Tensor:
-                if a._dtype is b._dtype and a._dtype.is_floating_point:
+                if a._dtype is b._dtype and a._dtype.is_floating_point and fn is not Pow:
                     return fn.apply(a, b)
             elif (b.__class__ is float or b.__class__ is int) and a._dtype.is_floating_point:
                 return fn.apply(a, b)
@@ -116,6 +116,8 @@ def _promoted(fn: type[Function], a: Any, b: Any) -> Tensor:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     if fn is Pow and not isinstance(a, Tensor):  # 2 ** x: d/dx needs log(2) as an array
         a = Tensor._make(device.xp.asarray(a, dtype=device.xp_dtype(dt)), device)
+    if fn is Pow and isinstance(b, Tensor):  # a tensor exponent
+        fn = PowTensor
     return fn.apply(cast(a, dt), cast(b, dt))
 
 
@@ -224,7 +226,20 @@ def neg(input: Tensor) -> Tensor:
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """input @ other with torch.matmul's rules for 1-D, 2-D and batched operands."""
     expect_tensor("matmul", input)
-    a, b = input, operand(other, input._device)
+    other = operand(other, input._device)
+    if not isinstance(other, Tensor) or input._dtype is not other._dtype:
+        _refuse_matmul(input, other)
+    try:
+        if input._data.ndim == 2 and other._data.ndim <= 2:  # torch's mv and mm
+            return (Mv if other._data.ndim == 1 else Mm).apply(input, other)
+        return Matmul.apply(input, other)
+    except ValueError:  # the array module refused the shapes: say why in torch's words
+        _refuse_matmul(input, other)
+        raise
+
+
+def _refuse_matmul(a: Tensor, b: Any) -> None:
+    """torch's error for operands matmul cannot multiply (returns when it finds none)."""
     if not isinstance(b, Tensor):
         raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(b).__name__}")
     sa, sb = a._data.shape, b._data.shape
@@ -237,9 +252,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     if sa[-1] != (sb[0] if len(sb) == 1 else sb[-2]):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
                            f"({'x'.join(map(str, sa))} and {'x'.join(map(str, sb))})")
-    if len(sa) > 2 or len(sb) > 2:
-        broadcast_shapes(sa[:-2], sb[:-2])  # batch dims must broadcast
-    return Matmul.apply(a, b)
+    broadcast_shapes(sa[:-2], sb[:-2])  # batch dims must broadcast
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
