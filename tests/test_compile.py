@@ -337,3 +337,22 @@ def test_returning_a_graph_without_backward_breaks() -> None:
         loss = step(tg.ones(3, 2))
     loss.backward()  # eager: the graph is there
     assert a.grad is not None
+
+
+def test_a_reduction_over_every_axis_stays_over_every_axis() -> None:
+    """xp.sum(a) with no axis is rendered as np.add.reduce(a, axis=None): ufunc.reduce's
+    own default is axis 0, which would sum a (1, 2) matrix into 2 numbers."""
+    W = nn.Parameter(tg.tensor([[0.5, -1.0]]))
+
+    @tg.compile
+    def step(x):
+        loss = ((x @ W).relu() * 3).mean()
+        loss.backward()
+        return loss
+
+    x = tg.ones(3, 1)
+    eager = ((x @ W).relu() * 3).mean().item()
+    for _ in range(3):
+        out = step(x)
+        assert out.shape == () and out.item() == eager
+    assert "axis=None" in step.code

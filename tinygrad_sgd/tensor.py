@@ -212,8 +212,8 @@ class Tensor(Conversions):
         return math_ops.binary(Add, self, other)
 
     def __radd__(self, other: Any) -> "Tensor":
-        """other + self."""
-        return math_ops.binary(Add, other, self)
+        """other + self, computed as self + other (the same floats; torch does the same)."""
+        return math_ops.binary(Add, self, other)
 
     def __sub__(self, other: Any) -> "Tensor":
         """self - other."""
@@ -228,8 +228,8 @@ class Tensor(Conversions):
         return math_ops.binary(Mul, self, other)
 
     def __rmul__(self, other: Any) -> "Tensor":
-        """other * self."""
-        return math_ops.binary(Mul, other, self)
+        """other * self, computed as self * other (the same floats; torch does the same)."""
+        return math_ops.binary(Mul, self, other)
 
     def __truediv__(self, other: Any) -> "Tensor":
         """self / other (true division)."""
@@ -366,13 +366,12 @@ class Tensor(Conversions):
     def _update(self, op: type, other: Any, alpha: Any = 1) -> "Tensor":
         """self = op(self, alpha * other), written into self's storage. Outside the graph,
         with an operand that fits (the SGD step), that is the array operation alone."""
-        if (other.__class__ is Tensor and other._dtype is self._dtype
-                and self._dtype.is_floating_point and other.shape == self.shape
-                and other._device is self._device and self._base is None
-                and not (grad_mode.state.enabled and (self.requires_grad or other.requires_grad))
+        if (other.__class__ is Tensor and self._base is None and not grad_mode.state.enabled
+                and other._dtype is self._dtype and self._dtype.is_floating_point
+                and other._data.shape == self._data.shape and other._device is self._device
                 and alpha.__class__ in (int, float)):
-            array = other._data if alpha == 1 else other._data * alpha  # (as other * alpha)
-            inplace.ARRAY_UPDATE[op](self._data, array)
+            scaled = other._data if alpha == 1 else other._data * alpha  # (as other * alpha)
+            inplace.ARRAY_UPDATE[op](self._data, scaled)
             self._version[0] += 1
             return self
         other = other if alpha == 1 else other * alpha
@@ -380,7 +379,7 @@ class Tensor(Conversions):
 
     def zero_(self) -> "Tensor":
         """Fill with zeros, in place: `a.grad.zero_()` after each step."""
-        if self._base is None and not (grad_mode.state.enabled and self.requires_grad):
+        if self._base is None and not (grad_mode.state.enabled and self._requires_grad):
             self._data[...] = 0
             self._version[0] += 1
             return self

@@ -35,7 +35,9 @@ Hook points, for the rooms around the engine (nothing else reaches in):
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Sequence
+import heapq
+import itertools
+from typing import Any, Callable, Sequence
 
 from . import grad_mode
 
@@ -52,6 +54,7 @@ class _Hooks:
 
 hooks = _Hooks()
 _FREED = object()  # what a node's saved arrays become once its backward has run
+_sequence = itertools.count()  # stamps each recorded node: its op ran after every older one
 
 
 class Function:
@@ -63,6 +66,7 @@ class Function:
     """
 
     is_view = False  # True for ops whose output shares the input's storage (a view)
+    sequence_nr = -1  # set when recorded: ops that ran later have larger numbers
     hooks: Any = ()  # see the module docstring
     _saved: Any = ()
     _saved_versions: Any = ()
@@ -83,7 +87,7 @@ class Function:
                 "Specify retain_graph=True if you need to backward through the graph a "
                 "second time.")
         for version, expected, dtype, shape in self._saved_versions:
-            if version[0] != expected:
+            if version[0] != expected:  # (the loop is empty when nothing was saved)
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified "
                     f"by an inplace operation: [{dtype} array of shape {shape}] "
@@ -111,23 +115,23 @@ class Function:
         mode is on and an input requires grad, record it as a node of the graph."""
         ctx = cls()
         tensors = [x for x in inputs if not isinstance(x, (int, float))]
-        ctx.device = tensors[0]._device  # (ToDevice's forward moves it to its target)
-        ctx.xp = ctx.device.xp
+        ctx.device, ctx.xp = tensors[0]._device, tensors[0]._device.xp  # (ToDevice moves .device)
         if len(tensors) > 1 and any(t._device is not ctx.device for t in tensors):
             raise _mixed_devices(cls, [t._device for t in tensors])
         needs = tuple(not isinstance(x, (int, float)) and x._requires_grad for x in inputs)
         record = grad_mode.state.enabled and True in needs
         ctx.needs_input_grad = needs if record else (False,) * len(inputs)
-        out = ctx.forward(*[getattr(x, "_data", x) for x in inputs], **options)
+        arrays = [getattr(x, "_data", x) for x in inputs]  # a number stays itself
+        out = ctx.forward(*arrays, **options)
         out = ctx.device.xp.asarray(out)  # (numpy's 0-d results are scalars, not arrays)
-        like = tensors[-1]  # the result takes its dtype when the array has it (else: look up)
-        dtype = like._dtype if out.dtype is like._data.dtype else None
-        result = like._make(out, ctx.device, dtype, ctx if record else None)
+        dtype = tensors[-1]._dtype if out.dtype is tensors[-1]._data.dtype else None  # or look up
+        result = tensors[-1]._make(out, ctx.device, dtype, ctx if record else None)
         if cls.is_view:
             result._became_view(inputs[0], cls, options)
         if record:
-            ctx.parents = tuple(_parent(x) if need else None for x, need in zip(inputs, needs))
-            ctx.input_shapes = tuple(getattr(x, "shape", ()) for x in inputs)
+            ctx.sequence_nr = next(_sequence)  # (the walk's order, see backward)
+            ctx.parents = tuple((x._grad_fn or x) if n else None for x, n in zip(inputs, needs))
+            ctx.input_shapes = tuple(getattr(array, "shape", ()) for array in arrays)
             ctx._saved_versions = _versions_of_saved(ctx._saved, [*tensors, result])
             for hook in hooks.on_record:
                 hook(ctx)
@@ -138,11 +142,6 @@ class Function:
 
     def backward(ctx, grad_output: Any) -> Any:  # noqa: N805
         raise NotImplementedError
-
-
-def _parent(x: Any) -> Any:
-    """Where the gradient of input x goes: the node that computed it, or the leaf itself."""
-    return x._grad_fn or x
 
 
 def _versions_of_saved(saved: tuple, tensors: list) -> list:
@@ -202,44 +201,52 @@ def root_gradient(t: Any, gradient: Any) -> Any:
 
 
 
+def _into_grad(leaf: Any, grad: Any) -> None:
+    """Where backward() puts a leaf's complete gradient: added into leaf.grad."""
+    leaf._accumulate_grad(grad)
+
+
 def backward(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bool = False,
-             to_leaf: Callable[[Any, Any], None] | None = None) -> None:
+             to_leaf: Callable[[Any, Any], None] = _into_grad) -> None:
     """Propagate `root_grads` (arrays) from the tensors `roots` back through the graph.
 
-    Kahn's algorithm: a node runs once every consumer of its output has sent its gradient
-    (its count of pending consumers reaches zero). Reverse topological order is what
-    guarantees that a node's gradient is complete before it is propagated. Each leaf's
-    complete gradient goes to `to_leaf(leaf, grad)`: by default, into leaf.grad.
+    The order: every node carries a sequence number, stamped when its op ran, and an op
+    that used a tensor ran after the op that made it. So taking the nodes newest first
+    (a heap keyed by -sequence_nr, as torch's engine does) reaches a node only after every
+    node that consumed its output has sent its share: its gradient is complete. That is a
+    reverse topological order. Each leaf's complete gradient goes to `to_leaf(leaf, grad)`:
+    by default, into leaf.grad.
     """
     pending: dict[Any, Any] = {}  # node or leaf -> the gradient of its output, summed so far
+    ready: list[tuple[int, Function]] = []  # the nodes that have a gradient, newest first
     for root, grad in zip(roots, root_grads):
-        _add(pending, root._grad_fn or root, grad)
-    consumers = _count_consumers(pending)
-    ready = [n for n in pending if isinstance(n, Function) and n not in consumers]
+        _send(pending, ready, root._grad_fn or root, grad)
     while ready:
-        node = ready.pop()
-        grads = _call_backward(node, pending.pop(node, None), retain_graph)
+        node = heapq.heappop(ready)[1]
+        grads = _call_backward(node, pending.pop(node), retain_graph)
         for parent, grad, shape in zip(node.parents, grads, node.input_shapes):
             if parent is not None and grad is not None:  # (None: a constant, or no gradient)
                 if grad.shape != shape:  # undo broadcasting: the adjoint of broadcast is sum
                     grad = sum_to(node.xp, grad, shape)
-                _add(pending, parent, grad)  # a tensor used twice sums its gradients
-            if isinstance(parent, Function):
-                consumers[parent] -= 1
-                if consumers[parent] == 0:  # every consumer has sent its share
-                    ready.append(parent)
+                _send(pending, ready, parent, grad)
     for leaf, grad in pending.items():  # what is left are the leaves, each gradient complete
-        if to_leaf is None:
-            leaf._accumulate_grad(grad)
-        else:
-            to_leaf(leaf, grad)
+        to_leaf(leaf, grad)
+
+
+def _send(pending: dict, ready: list, target: Any, grad: Any) -> None:
+    """Send `grad` to a node or leaf. A tensor used twice sums its gradients (out of place:
+    the arrays may be shared with other nodes); a node reached for the first time joins
+    the heap of nodes to run."""
+    if target in pending:
+        pending[target] = pending[target] + grad
+        return
+    pending[target] = grad
+    if isinstance(target, Function):
+        heapq.heappush(ready, (-target.sequence_nr, target))
 
 
 def _call_backward(node: Function, grad_output: Any, retain_graph: bool) -> Sequence[Any]:
-    """Call one node's backward: one gradient per input (None for all when no gradient
-    reached the node's output)."""
-    if grad_output is None:
-        return (None,) * len(node.parents)
+    """Call one node's backward: one gradient per input."""
     for hook in node.hooks:
         hook(grad_output)
     grads = node.backward(grad_output)
@@ -249,27 +256,5 @@ def _call_backward(node: Function, grad_output: Any, retain_graph: bool) -> Sequ
                            f"gradients (expected {len(node.parents)}, got {len(grads)})")
     for hook in hooks.after_backward:
         hook(node, grad_output, grads)
-    if not retain_graph:  # free the graph's saved arrays as we go
-        node._saved = _FREED
+    node._saved = node._saved if retain_graph else _FREED  # free saved arrays as we go
     return grads
-
-
-def _count_consumers(targets: Iterable[Any]) -> dict[Function, int]:
-    """For every node reachable from `targets`, how many edges point at it. An explicit
-    stack instead of recursion: a graph 100,000 ops deep works."""
-    consumers: dict[Function, int] = {}
-    stack = [n for n in targets if isinstance(n, Function)]
-    while stack:
-        for parent in stack.pop().parents:
-            if isinstance(parent, Function):
-                consumers[parent] = consumers.get(parent, 0) + 1
-                if consumers[parent] == 1:  # first time seen: walk on from it
-                    stack.append(parent)
-    return consumers
-
-
-def _add(pending: dict, target: Any, grad: Any) -> None:
-    """Add `grad` to what a node or leaf has received so far. A tensor used twice sums its
-    gradients; out of place, because the arrays may be shared with other nodes."""
-    previous = pending.get(target)
-    pending[target] = grad if previous is None else previous + grad

@@ -138,6 +138,9 @@ class Source:
             fn = op.what
         elif type(op.what) is tuple:
             fn = self.qualified(op.what)
+            if fn.endswith(".reduce") and len(a) == 1 and "axis" not in op.kwargs:
+                # xp.sum(a) reduces every axis, np.add.reduce(a) only the first
+                return f"{fn}({self.call_args(a, {**op.kwargs, 'axis': None})})"
         else:
             fn = self.const(op.what, "f")
         return f"{fn}({self.call_args(a, op.kwargs)})"

@@ -37,7 +37,22 @@ def _var_grad(xp: Any, grad_output: Any, u: Any, dim: tuple[int, ...] | None,
 
 
 class Sum(Function):
-    """out = Σ u over dim;  d/du = 1: every input element receives g of its output"""
+    """out = Σ u, over every element;  d/du = 1: every element receives g"""
+
+    def forward(ctx, u):
+        ctx.shape = u.shape
+        return ctx.xp.sum(u)
+
+    def backward(ctx, grad_output):
+        return ctx.xp.broadcast_to(grad_output, ctx.shape)
+
+
+class SumDim(Function):
+    """out = Σ u along dim;  d/du = 1: every input element receives g of its output"""
+
+    @classmethod
+    def name(cls) -> str:
+        return "SumBackward1"  # torch's name for a sum along dims
 
     def forward(ctx, u, dim=None, keepdim=False):
         ctx.shape, ctx.dim = u.shape, dim
@@ -48,7 +63,22 @@ class Sum(Function):
 
 
 class Mean(Function):
-    """out = Σ u / N over dim;  d/du = 1/N"""
+    """out = Σ u / N, over all N elements;  d/du = 1/N  (the lesson's mse)"""
+
+    def forward(ctx, u):
+        ctx.shape = u.shape
+        return ctx.xp.sum(u) / math.prod(u.shape)  # (faster than xp.mean)
+
+    def backward(ctx, grad_output):
+        return ctx.xp.broadcast_to(grad_output / math.prod(ctx.shape), ctx.shape)
+
+
+class MeanDim(Function):
+    """out = Σ u / N along dim (N elements each);  d/du = 1/N"""
+
+    @classmethod
+    def name(cls) -> str:
+        return "MeanBackward1"  # torch's name for a mean along dims
 
     def forward(ctx, u, dim=None, keepdim=False):
         ctx.shape, ctx.dim = u.shape, dim

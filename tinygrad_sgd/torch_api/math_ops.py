@@ -19,7 +19,8 @@ from ..dtypes import dtype as DType
 from ..dtypes import result_type
 from ..ops.arithmetic import Add, Div, Matmul, Mm, Mul, Mv, Pow, PowTensor, Reciprocal, Sub
 from ..ops.elementwise import Maximum, Minimum
-from ..ops.reduce import LogSoftmax, Max, Mean, Min, Softmax, Std, Sum, TakeAlongDim, Var
+from ..ops.reduce import (LogSoftmax, Max, Mean, MeanDim, Min, Softmax, Std, Sum, SumDim,
+                          TakeAlongDim, Var)
 from ..tensor import Tensor
 from .checks import broadcast_into, broadcast_shapes, dim_index, dim_tuple, python_scalar
 
@@ -85,18 +86,12 @@ def cast(x: Any, dt: DType) -> Any:
 def binary(fn: type[Function], a: Any, b: Any) -> Tensor:
     """fn(a, b) for a two-input op, after torch's dtype promotion; a or b may be a number."""
     try:
-        # the common cases, kept fast: float tensors of one dtype, or with a Python number
-        # (whose type is exactly int or float, so not bool), which keeps the tensor's dtype
-        if a.__class__ is Tensor:
-            if b.__class__ is Tensor:
-                if a._dtype is b._dtype and a._dtype.is_floating_point and fn is not Pow:
-                    return fn.apply(a, b)
-            elif (b.__class__ is float or b.__class__ is int) and a._dtype.is_floating_point:
+        # the common case, kept fast: a float tensor with a tensor of its dtype, or with a
+        # Python number (exactly int or float, so not bool), which keeps the tensor's dtype
+        if a.__class__ is Tensor and a._dtype.is_floating_point:
+            if b.__class__ in (int, float) or (b.__class__ is Tensor and b._dtype is a._dtype
+                                                and fn is not Pow):  # (x ** t: PowTensor)
                 return fn.apply(a, b)
-        elif (a.__class__ is float or a.__class__ is int) and b.__class__ is Tensor \
-                and b._dtype.is_floating_point and fn is not Pow and fn is not Div:
-            # (2 ** x and 2 / x take the longer way: see _promoted)
-            return fn.apply(a, b)
         return _promoted(fn, a, b)
     except ValueError:  # the array module could not broadcast: say so in torch's terms
         broadcast_shapes(getattr(a, "shape", ()), getattr(b, "shape", ()))
@@ -226,9 +221,8 @@ def neg(input: Tensor) -> Tensor:
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """input @ other with torch.matmul's rules for 1-D, 2-D and batched operands."""
     expect_tensor("matmul", input)
-    other = operand(other, input._device)
     if not isinstance(other, Tensor) or input._dtype is not other._dtype:
-        _refuse_matmul(input, other)
+        other = _matmul_operand(input, other)  # an array of input's device is wrapped
     try:
         if input._data.ndim == 2 and other._data.ndim <= 2:  # torch's mv and mm
             return (Mv if other._data.ndim == 1 else Mm).apply(input, other)
@@ -236,6 +230,14 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     except ValueError:  # the array module refused the shapes: say why in torch's words
         _refuse_matmul(input, other)
         raise
+
+
+def _matmul_operand(a: Tensor, b: Any) -> Tensor:
+    """`other` of matmul when it is not a tensor of input's dtype: an array of the device
+    becomes a tensor; anything else is refused with torch's error."""
+    b = operand(b, a._device)
+    _refuse_matmul(a, b)
+    return b
 
 
 def _refuse_matmul(a: Tensor, b: Any) -> None:
@@ -276,7 +278,9 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None
     x = input.to(dtype) if dtype is not None else input
     if not x._dtype.is_floating_point and x._dtype is not dtypes.int64:
         x = x.to(dtypes.int64)  # torch sums bool and int32 into int64
-    return Sum.apply(x, dim=dim_tuple(dim, input.ndim), keepdim=keepdim)
+    if dim is None and not keepdim:  # every element: torch's SumBackward0
+        return Sum.apply(x)
+    return SumDim.apply(x, dim=dim_tuple(dim, input.ndim), keepdim=keepdim)
 
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None, *,
@@ -287,9 +291,9 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = Non
     if not x._dtype.is_floating_point:
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either "
                            f"a floating point or complex dtype. Got: {x._dtype._torch_name}")
-    if dim is None and axis is None:  # the mean of every element
-        return Mean.apply(x, dim=None, keepdim=keepdim)
-    return Mean.apply(x, dim=dim_tuple(dim if axis is None else axis, x.ndim), keepdim=keepdim)
+    if dim is None and axis is None and not keepdim:  # the mean of every element
+        return Mean.apply(x)
+    return MeanDim.apply(x, dim=dim_tuple(dim if axis is None else axis, x.ndim), keepdim=keepdim)
 
 
 def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
