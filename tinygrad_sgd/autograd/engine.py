@@ -114,25 +114,33 @@ class Function:
         """Run the op on tensors (and Python numbers, which are constants) and, when grad
         mode is on and an input requires grad, record it as a node of the graph."""
         ctx = cls()
-        tensors = [x for x in inputs if not isinstance(x, (int, float))]
-        ctx.device, ctx.xp = tensors[0]._device, tensors[0]._device.xp  # (ToDevice moves .device)
-        if len(tensors) > 1 and any(t._device is not ctx.device for t in tensors):
-            raise _mixed_devices(cls, [t._device for t in tensors])
-        needs = tuple(not isinstance(x, (int, float)) and x._requires_grad for x in inputs)
+        arrays, parents = [], []  # per input: its array, and where its gradient goes (or None)
+        first = inputs[0]  # always a tensor: the result is made like it
+        for x in inputs:
+            if isinstance(x, (int, float)):  # a Python number: a constant
+                arrays.append(x)
+                parents.append(None)
+            else:
+                if x._device is not first._device:
+                    raise _mixed_devices(cls, first._device, x._device)
+                arrays.append(x._data)
+                parents.append((x._grad_fn or x) if x._requires_grad else None)
+        needs = tuple([parent is not None for parent in parents])
         record = grad_mode.state.enabled and True in needs
         ctx.needs_input_grad = needs if record else (False,) * len(inputs)
-        arrays = [getattr(x, "_data", x) for x in inputs]  # a number stays itself
+        ctx.device, ctx.xp = first._device, first._device.xp  # (ToDevice moves ctx.device)
         out = ctx.forward(*arrays, **options)
         out = ctx.device.xp.asarray(out)  # (numpy's 0-d results are scalars, not arrays)
-        dtype = tensors[-1]._dtype if out.dtype is tensors[-1]._data.dtype else None  # or look up
-        result = tensors[-1]._make(out, ctx.device, dtype, ctx if record else None)
+        dtype = first._dtype if out.dtype is first._data.dtype else None  # (None: look it up)
+        result = first._make(out, ctx.device, dtype, ctx if record else None)
         if cls.is_view:
             result._became_view(inputs[0], cls, options)
         if record:
             ctx.sequence_nr = next(_sequence)  # (the walk's order, see backward)
-            ctx.parents = tuple((x._grad_fn or x) if n else None for x, n in zip(inputs, needs))
-            ctx.input_shapes = tuple(getattr(array, "shape", ()) for array in arrays)
-            ctx._saved_versions = _versions_of_saved(ctx._saved, [*tensors, result])
+            ctx.parents = tuple(parents)
+            ctx.input_shapes = tuple([getattr(array, "shape", ()) for array in arrays])
+            if ctx._saved:
+                ctx._saved_versions = _versions_of_saved(ctx._saved, (*inputs, result))
             for hook in hooks.on_record:
                 hook(ctx)
         return result
@@ -144,17 +152,15 @@ class Function:
         raise NotImplementedError
 
 
-def _versions_of_saved(saved: tuple, tensors: list) -> list:
+def _versions_of_saved(saved: tuple, tensors: tuple) -> list:
     """(version counter, its value now, dtype, shape) of each tensor (an input or the
     output) whose array was saved: `saved_tensors` checks that no in-place change moved it."""
-    saved_ids = {id(array) for array in saved}
+    ids = {id(array) for array in saved}
     return [(t._version, t._version[0], t._data.dtype, t._data.shape) for t in tensors
-            if id(t._data) in saved_ids]
+            if not isinstance(t, (int, float)) and id(t._data) in ids]
 
 
-def _mixed_devices(op: type, devices: list) -> RuntimeError:
-    first = devices[0]
-    other = next(d for d in devices if d is not first)
+def _mixed_devices(op: type, first: Any, other: Any) -> RuntimeError:
     return RuntimeError(f"{op.__name__}: expected all tensors to be on the same device, but "
                         f"found at least two devices, {first} and {other}. Move them with "
                         ".to(device) first.")
@@ -183,12 +189,12 @@ def root_gradient(t: Any, gradient: Any) -> Any:
         raise RuntimeError("element 0 of tensors does not require grad and does not have "
                            "a grad_fn: nothing that requires grad went into it (make a "
                            "leaf with requires_grad=True, or compute outside no_grad())")
-    if gradient is None:
-        if t._data.size != 1:
-            raise RuntimeError(f"grad can be implicitly created only for scalar outputs; "
-                               f"this tensor has shape {t.shape}. Reduce it (e.g. .sum()) or "
-                               f"pass gradient= of shape {t.shape}")
+    if gradient is None and t._data.size == 1:  # a loss: d(loss)/d(loss) = 1
         return t._device.xp.ones(t._data.shape, dtype=t._data.dtype)
+    if gradient is None:
+        raise RuntimeError(f"grad can be implicitly created only for scalar outputs; "
+                           f"this tensor has shape {t.shape}. Reduce it (e.g. .sum()) or "
+                           f"pass gradient= of shape {t.shape}")
     if not hasattr(gradient, "_data"):  # not a tensor
         raise TypeError(f"gradient must be a Tensor, got {type(gradient).__name__}")
     if gradient.shape != t.shape:

@@ -36,8 +36,7 @@ class _GradMode:
     mode: bool
 
     def __enter__(self) -> None:
-        self.prev = state.enabled
-        state.enabled = self.mode
+        self.prev, state.enabled = state.enabled, self.mode  # (restored by __exit__)
 
     def __exit__(self, *exc: object) -> None:
         state.enabled = self.prev
@@ -95,9 +94,8 @@ class no_grad(_GradMode):
     mode = False
 
     def __new__(cls, fn: Callable | None = None) -> Any:
-        if fn is not None:  # used bare, as @no_grad
-            return object.__new__(cls)(fn)
-        return object.__new__(cls)
+        # no_grad() makes the context manager; used bare, as @no_grad, it decorates fn
+        return object.__new__(cls) if fn is None else object.__new__(cls)(fn)
 
 
 class enable_grad(_GradMode):

@@ -170,9 +170,9 @@ class Mv(Function):
         return ctx.xp.matmul(u, v)
 
     def backward(ctx, grad_output):
-        u, v = ctx.saved_tensors  # None where not needed
-        du, dv = ctx.needs_input_grad
-        return (grad_output[:, None] * v if du else None), (u.mT @ grad_output if dv else None)
+        u, v = ctx.saved_tensors  # each saved only where the other's gradient needs it
+        return (grad_output[:, None] * v if v is not None else None,
+                u.mT @ grad_output if u is not None else None)
 
 
 class Mm(Function):

@@ -86,12 +86,12 @@ def cast(x: Any, dt: DType) -> Any:
 def binary(fn: type[Function], a: Any, b: Any) -> Tensor:
     """fn(a, b) for a two-input op, after torch's dtype promotion; a or b may be a number."""
     try:
-        # the common case, kept fast: a float tensor with a tensor of its dtype, or with a
-        # Python number (exactly int or float, so not bool), which keeps the tensor's dtype
+        # the common case, kept fast: a float tensor with a Python number (exactly int or
+        # float, so not bool), which keeps the tensor's dtype, or with a tensor of its dtype
+        # (but x ** t is PowTensor, chosen below)
         if a.__class__ is Tensor and a._dtype.is_floating_point:
-            if b.__class__ in (int, float) or (b.__class__ is Tensor and b._dtype is a._dtype
-                                                and fn is not Pow):  # (x ** t: PowTensor)
-                return fn.apply(a, b)
+            if b.__class__ in (int, float) or b.__class__ is Tensor and b._dtype is a._dtype:
+                return (PowTensor if fn is Pow and b.__class__ is Tensor else fn).apply(a, b)
         return _promoted(fn, a, b)
     except ValueError:  # the array module could not broadcast: say so in torch's terms
         broadcast_shapes(getattr(a, "shape", ()), getattr(b, "shape", ()))
@@ -109,7 +109,8 @@ def _promoted(fn: type[Function], a: Any, b: Any) -> Tensor:
         return binary(Mul, Reciprocal.apply(cast(b, dt)), a)
     if fn is Pow and not dt.is_floating_point and isinstance(b, int) and b < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    if fn is Pow and not isinstance(a, Tensor):  # 2 ** x: d/dx needs log(2) as an array
+    if not isinstance(a, Tensor):  # a number first (1 - x, 2 ** x): a constant tensor, as
+        # torch wraps it (an op's first input is a tensor; 2 ** x needs log(2) as an array)
         a = Tensor._make(device.xp.asarray(a, dtype=device.xp_dtype(dt)), device)
     if fn is Pow and isinstance(b, Tensor):  # a tensor exponent
         fn = PowTensor
@@ -287,13 +288,19 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = Non
          axis: Any = None) -> Tensor:
     """The mean of the elements (along `dim`): the lesson's mse is ((y_hat - y) ** 2).mean()."""
     expect_tensor("mean", input)
+    # (converted to dtype first; an integer tensor is refused)
+    x = input if dtype is None and input._dtype.is_floating_point else _mean_input(input, dtype)
+    if dim is None and axis is None and not keepdim:  # the mean of every element
+        return Mean.apply(x)
+    return MeanDim.apply(x, dim=dim_tuple(dim if axis is None else axis, x.ndim), keepdim=keepdim)
+
+
+def _mean_input(input: Tensor, dtype: Any) -> Tensor:
     x = input.to(dtype) if dtype is not None else input
     if not x._dtype.is_floating_point:
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either "
                            f"a floating point or complex dtype. Got: {x._dtype._torch_name}")
-    if dim is None and axis is None and not keepdim:  # the mean of every element
-        return Mean.apply(x)
-    return MeanDim.apply(x, dim=dim_tuple(dim if axis is None else axis, x.ndim), keepdim=keepdim)
+    return x
 
 
 def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
