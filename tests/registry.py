@@ -116,6 +116,14 @@ def mm_shapes() -> st.SearchStrategy:
 
 
 @st.composite
+def _class_targets(draw: Any) -> tuple:
+    """Scores (N, C) and one class index per row, for the losses (with a reduction)."""
+    n, c = draw(st.integers(1, MAX_SIDE)), draw(st.integers(1, MAX_SIDE))
+    target = draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n))
+    return [(n, c)], {"target": target, "reduction": draw(st.sampled_from(["mean", "sum"]))}
+
+
+@st.composite
 def _linear_shapes(draw: Any) -> tuple:
     """F.linear's shapes: input (..., in) with 2 to 4 dims, weight (out, in), bias (out,)."""
     batch = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=MAX_SIDE))
@@ -343,6 +351,13 @@ OPS: list[Op] = [
     Op("matmul", lambda lib, a, b: a @ b, matmul_shapes),
     Op("mm", lambda lib, a, b: lib.mm(a, b), mm_shapes),
     Op("linear", lambda lib, a, w, b: lib.nn.functional.linear(a, w, b), _linear_shapes),
+    # losses of (N, C) scores against class indices
+    Op("cross_entropy", lambda lib, a, target, reduction: lib.nn.functional.cross_entropy(
+        a, lib.tensor(target, device=a.device), reduction=reduction), _class_targets,
+       spelling="torch.nn.functional.cross_entropy(a, target, reduction=reduction)"),
+    Op("nll_loss", lambda lib, a, target, reduction: lib.nn.functional.nll_loss(
+        a.log_softmax(1), lib.tensor(target, device=a.device), reduction=reduction),
+       _class_targets, spelling="torch.nn.functional.nll_loss(a.log_softmax(1), target)"),
     # reductions
     Op("sum", lambda lib, a, **p: a.sum(**p), with_dims),
     Op("sum_all", lambda lib, a: lib.sum(a), single()),

@@ -8,7 +8,8 @@ A Tensor holds
                  engine can tell when a value saved for backward was overwritten.
 
 Operators and methods are torch's functions (torch_api/): `x @ a` is
-`torch_api.math_ops.matmul(x, a)`, which checks the shapes and applies ops' Matmul, and
+`torch_api.math_ops.matmul(x, a)`, which checks the shapes and applies ops' Mv (a matrix
+times a vector; Mm for two matrices, Matmul for the rest), and
 `t.mean()` is `math_ops.mean(t)`. They are attached at the end of this file, because they
 need the Tensor class themselves. In-place changes and views live in inplace.py.
 """

@@ -12,6 +12,7 @@ from typing import Any as _Any
 from .. import dtypes as _dtypes
 from ..creation import arange as _arange
 from ..ops.arithmetic import Linear as _LinearOp
+from ..ops.reduce import NllLoss as _NllLoss
 from ..ops.reduce import TakeAlongDim as _TakeAlongDim
 from ..tensor import Tensor as _Tensor
 from ..torch_api.math_ops import expect_tensor as _expect_tensor
@@ -188,6 +189,8 @@ def nll_loss(input: _Tensor, target: _Tensor, weight: _Tensor | None = None,
     _check_reduction(reduction)
     ignored = _check_class_targets("nll_loss", input, target, weight, ignore_index)
     if weight is None and (ignored is None or not bool(ignored.any())):  # the common case
+        if input.ndim == 2 and reduction != "none":  # (N, C) scores: one op, as torch's
+            return _NllLoss.apply(input, target, reduction=reduction)
         return _reduce(-_pick(input, target), reduction)
     if ignored is None:  # (weights, and no target can be ignore_index)
         ignored = target == ignore_index

@@ -229,3 +229,21 @@ class LogSoftmax(Function):
         (out,) = ctx.saved_tensors
         xp = ctx.xp
         return grad_output - xp.exp(out) * xp.sum(grad_output, axis=ctx.dim, keepdims=True)
+
+
+class NllLoss(Function):
+    """out = -Σ_i u[i, t_i] / N  (or the sum, without / N): the negative log-likelihood of
+    each row's target class t_i, given log-probabilities u of shape (N, C);
+    d/du = -1/N (or -1) at each [i, t_i], 0 elsewhere (the targets t get no gradient)"""
+
+    def forward(ctx, u, target, reduction):
+        ctx.save_for_backward(target)
+        ctx.shape, ctx.mean = u.shape, reduction == "mean"
+        total = ctx.xp.sum(ctx.xp.take_along_axis(u, target[:, None], axis=1))
+        return -total / u.shape[0] if ctx.mean else -total
+
+    def backward(ctx, grad_output):
+        (target,) = ctx.saved_tensors
+        xp, (n, classes) = ctx.xp, ctx.shape
+        picked = xp.arange(classes)[None, :] == target[:, None]  # (N, C): True at [i, t_i]
+        return xp.where(picked, -grad_output / n if ctx.mean else -grad_output, 0.0), None
