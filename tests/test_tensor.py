@@ -297,3 +297,23 @@ def test_cat_and_stack_of_many_tensors(device: str) -> None:
     w = tg.ones(2, requires_grad=True)
     tg.stack([w * i for i in range(100)]).sum().backward()
     assert w.grad.tolist() == [4950.0, 4950.0]
+
+
+@given(n=st.integers(1, 6), start=st.one_of(st.none(), st.integers(-8, 8)),
+       stop=st.one_of(st.none(), st.integers(-8, 8)), grad=st.booleans())
+def test_the_one_slice_fast_path_equals_the_general_path(n: int, start: int | None,
+                                                         stop: int | None, grad: bool) -> None:
+    """x[i:j] (a single slice, the batches of a training loop) skips the key checks; it must
+    give what x[(i:j,)] (through normalize_key) and torch give: values, view, gradient."""
+    data = np.arange(n * 2, dtype=np.float32).reshape(n, 2)
+    x = tg.tensor(data, requires_grad=grad)
+    fast, general = x[start:stop], x[(slice(start, stop),)]
+    expected = torch.tensor(data)[start:stop]
+    assert fast.shape == general.shape == tuple(expected.shape)
+    np.testing.assert_array_equal(to_numpy(fast), to_numpy(general))
+    np.testing.assert_array_equal(to_numpy(fast), expected.numpy())
+    assert fast._base is x and (fast.grad_fn is not None) == grad
+    if grad and fast.numel():
+        (fast * 2).sum().backward()
+        np.testing.assert_array_equal(to_numpy(x.grad)[start:stop],
+                                      2 * np.ones_like(data[start:stop]))

@@ -29,6 +29,11 @@ _REDUCTIONS = ("mean", "sum", "none")
 def linear(input: _Tensor, weight: _Tensor, bias: _Tensor | None = None) -> _Tensor:
     """input @ weight.T + bias, with weight of shape (out_features, in_features)."""
     _expect_tensor("linear", input)
+    if (isinstance(weight, _Tensor) and isinstance(bias, _Tensor) and input._data.ndim >= 2
+            and weight._data.ndim == 2 and bias._data.ndim == 1
+            and input._data.shape[-1] == weight._data.shape[1]
+            and input._dtype is weight._dtype is bias._dtype):  # a layer: one op, as torch's
+        return _LinearOp.apply(input, weight, bias)  # (the same numbers as below)
     if input.ndim >= 1 and weight.ndim == 2 and input.shape[-1] != weight.shape[1]:
         rows = input.numel() // input.shape[-1] if input.shape[-1] else 0
         # torch's wording (it flattens the leading dims into rows), then what to fix
@@ -37,9 +42,6 @@ def linear(input: _Tensor, weight: _Tensor, bias: _Tensor | None = None) -> _Ten
                            f"the layer expects inputs whose last dimension is "
                            f"in_features={weight.shape[1]}, but the input has shape "
                            f"{tuple(input.shape)}")
-    if (bias is not None and input.ndim >= 2 and weight.ndim == 2 and bias.ndim == 1
-            and input.dtype is weight.dtype is bias.dtype):
-        return _LinearOp.apply(input, weight, bias)  # one op (the same numbers as below)
     out = input @ weight.T
     return out if bias is None else out + bias
 

@@ -239,7 +239,7 @@ class NllLoss(Function):
     def forward(ctx, u, target, reduction):
         ctx.save_for_backward(target)
         ctx.shape, ctx.mean = u.shape, reduction == "mean"
-        total = ctx.xp.sum(ctx.xp.take_along_axis(u, target[:, None], axis=1))
+        total = ctx.xp.sum(ctx.device.gather(u, (ctx.xp.arange(u.shape[0]), target)))
         return -total / u.shape[0] if ctx.mean else -total
 
     def backward(ctx, grad_output):
