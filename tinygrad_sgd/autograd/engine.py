@@ -155,7 +155,7 @@ class Function:
 def _versions_of_saved(saved: tuple, tensors: tuple) -> list:
     """(version counter, its value now, dtype, shape) of each tensor (an input or the
     output) whose array was saved: `saved_tensors` checks that no in-place change moved it."""
-    ids = {id(array) for array in saved}
+    ids = set(map(id, saved))  # (identity, not ==: arrays compare elementwise)
     return [(t._version, t._version[0], t._data.dtype, t._data.shape) for t in tensors
             if not isinstance(t, (int, float)) and id(t._data) in ids]
 
