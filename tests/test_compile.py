@@ -142,6 +142,47 @@ def test_out_of_range_target_still_raises() -> None:
     np.testing.assert_array_equal(to_numpy(model.weight), before)  # nothing changed
 
 
+SPECIAL = [float("nan"), float("inf"), -float("inf"), -0.0, 0.0, -1.5, 2.0, 1e-40]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_masked_gradients_keep_nan_inf_and_signed_zero(dtype: str) -> None:
+    """`xp.where(c, 0.0, g)` (ReLU's backward, clamp's, maximum's) is replayed with integer
+    bit operations (numpy's where branches per element): the gradients keep NaN, inf and
+    -0.0 exactly as eager computes them."""
+    dt = getattr(tg, dtype)
+    rng = np.random.default_rng(1)
+    x = tg.tensor(rng.permutation(SPECIAL * 4).reshape(4, 8), dtype=dt)
+    g = tg.tensor(rng.permutation(SPECIAL * 4).reshape(4, 8), dtype=dt)
+
+    def run(compiled: bool) -> list:
+        w = nn.Parameter(tg.tensor(rng_w.standard_normal(8), dtype=dt))
+
+        def step():
+            w.grad = None
+            h = x * w
+            loss = (h.relu() * g).sum() + (h.clamp(-1, 1) * g).sum() \
+                + (h.maximum(x) * g).sum()
+            loss.backward()
+            return loss
+        f = tg.compile(step) if compiled else step
+        out = []
+        for _ in range(3):
+            loss = f()
+            out += values([loss, w.grad])
+        return out, f
+
+    rng_w = np.random.default_rng(0)
+    eager, _ = run(False)
+    rng_w = np.random.default_rng(0)
+    compiled, f = run(True)
+    assert compiled == eager
+    masking = [line for line in f.code.splitlines() if "ReluBackward0" in line
+               or "ClampBackward0" in line]
+    assert any("np.bitwise_and" in line for line in masking)
+    assert not any("xp.where" in line.split("#")[0] for line in masking)
+
+
 # ---------------------------------------------------------------------------------------
 # random training programs, compiled against eager
 # ---------------------------------------------------------------------------------------

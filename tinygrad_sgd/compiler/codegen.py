@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import rewrite
 from .record import Op, Recorder, Ref, op_reads, ref_ids
 
 _IDENT = re.compile(r"[^0-9a-zA-Z_]+")
@@ -305,8 +306,13 @@ def generate(rec: Recorder, fname: str, params: list[tuple[int, str]], results: 
             line = f"{names[op.out]} = {names[uncopied[op.out]]}"
             lines.append((line, f"{op.note} (no copy needed: used nowhere else)"))
             continue
+        bufferable = use_out and shared(op.out) not in no_buffer
+        faster = rewrite.lines(op, rec, src, names, buffers, unique, bufferable)
+        if faster is not None:
+            lines += faster
+            continue
         ufunc = buffered_ufunc(op) if use_out else None
-        if ufunc is not None and shared(op.out) not in no_buffer:
+        if ufunc is not None and bufferable:
             line = _with_buffer(op, ufunc, rec, src, names, buffers) or line
         lines.append((line, op.note))
     width = max([len(line) for line, _ in lines] + [40])
