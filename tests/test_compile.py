@@ -327,6 +327,44 @@ def test_lr_changed_takes_effect() -> None:
     assert a.tolist() == before
 
 
+def test_hyperparameters_and_state_guarded_by_value_and_type() -> None:
+    """An equal number (another object) replays; a number of another type, or optimizer
+    state gone missing (a KeyError inside the guard), traces again; the results stay
+    eager's."""
+    def run(compiled: bool) -> tuple[list, int]:
+        model = nn.Linear(3, 2)
+        with tg.no_grad():
+            model.weight.copy_(tg.tensor([[0.5, -1., 2.], [1., 0.25, -0.5]]))
+            model.bias.zero_()
+        opt = tg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        x = tg.tensor([[1., 2., 3.], [-1., 0.5, 2.]])
+
+        def body(x):
+            opt.zero_grad()
+            loss = model(x).square().mean()
+            loss.backward()
+            opt.step()
+            return loss
+        step = tg.compile(body) if compiled else body
+        out = [step(x) for _ in range(3)]
+        counts = [getattr(step, "trace_count", 0)]
+        opt.param_groups[0]["lr"] = float("0.1")  # equal, another object: no new trace
+        out.append(step(x))
+        counts.append(getattr(step, "trace_count", 0))
+        opt.param_groups[0]["lr"] = 1  # an int: traced again
+        out.append(step(x))
+        counts.append(getattr(step, "trace_count", 0))
+        del opt.state[model.weight]["momentum_buffer"]  # a key gone: traced again
+        out += [step(x) for _ in range(2)]
+        counts.append(getattr(step, "trace_count", 0))
+        return values([*model.parameters(), *out]), counts
+
+    eager, _ = run(False)
+    compiled, counts = run(True)
+    assert compiled == eager
+    assert counts[1] == counts[0] and counts[2] == counts[1] + 1 and counts[3] > counts[2]
+
+
 # ---------------------------------------------------------------------------------------
 # graph breaks
 # ---------------------------------------------------------------------------------------

@@ -88,8 +88,7 @@ class Compiled:
         if self.eager is not None or _TRACING:
             return self.fn(*args, **kwargs)
         tensors: list = []
-        key = (signature(args, tensors), signature(kwargs, tensors) if kwargs else (),
-               grad_mode.state.enabled)
+        key = call_key(args, kwargs, tensors)
         for trace in self.traces.get(key, ()):
             found = trace.enter(tensors)
             if found is RUN_EAGERLY:  # a value the library checks changed
@@ -101,9 +100,7 @@ class Compiled:
     def guard_cost(self, *args: Any, **kwargs: Any) -> bool:
         """Compute the signature and check the guards of the traces a call would replay,
         without replaying (to measure what they cost). True when one matches."""
-        tensors: list = []
-        key = (signature(args, tensors), signature(kwargs, tensors) if kwargs else (),
-               grad_mode.state.enabled)
+        key = call_key(args, kwargs, [])
         return any(t.guard() for t in self.traces.get(key, ()))
 
     # -- tracing ---------------------------------------------------------------------------
@@ -193,6 +190,25 @@ class _recording:
 def _instances(objs: list, cls: type) -> list:
     """The objects of cls among objs; by type(), since isinstance may run __getattr__."""
     return [o for o in objs if issubclass(type(o), cls)]
+
+
+def call_key(args: tuple, kwargs: dict, tensors: list) -> Any:
+    """The signature of a call (its arguments' and the grad mode), collecting its tensors.
+    Arguments that are all tensors (a training step's batch) take a shorter path."""
+    if _Tensor is None:
+        _load_tensor()
+    if not kwargs:
+        found = []
+        for x in args:
+            if not isinstance(x, _Tensor):
+                break
+            found.append((x._data.shape, x._dtype, x._device, x._requires_grad,
+                          x._grad_fn is None, x._base is None, x._grad is None))
+        else:
+            tensors.extend(args)
+            return (tuple(found), grad_mode.state.enabled)
+    return (_signature(args, tensors), _signature(kwargs, tensors) if kwargs else (),
+            grad_mode.state.enabled)
 
 
 def signature(x: Any, tensors: list) -> Any:

@@ -10,8 +10,11 @@
   tests, not loops over dictionaries:
 
     def enter(tensors):
-        if not (T1._data is D2 and T1._grad is G3 and ...):
-            return MISS                      # something changed: trace again
+        try:
+            if not (T1._data is D2 and T1._grad is G3 and ...):
+                return MISS                  # something changed: trace again
+        except (KeyError, IndexError, ValueError):
+            return MISS                      # a key, an item or a cell gone
         try:
             r = update(tensors[0]._data, D2, ...)
         except Recheck:
@@ -131,9 +134,11 @@ class Replay:
             w.module(m)
         w.numbers(fn)
         self._guard_code = w.source("guard")
-        lines = ["def enter(tensors):", "    if not ("]
-        lines.append("        " + "\n        and ".join(w.conditions or ["True"]))
-        lines += ["    ):", "        return MISS"]
+        lines = ["def enter(tensors):", "    try:", "        if not ("]
+        lines.append("            " + "\n            and ".join(w.conditions or ["True"]))
+        lines += ["        ):", "            return MISS",
+                  "    except (KeyError, IndexError, ValueError):  # a key or cell gone",
+                  "        return MISS"]
         args = []
         for src in sources:
             if id(src) in self.arg_ids:
