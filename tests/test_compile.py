@@ -327,6 +327,30 @@ def test_lr_changed_takes_effect() -> None:
     assert a.tolist() == before
 
 
+@pytest.mark.parametrize("collect", [False, True])
+def test_tensors_made_while_tracing_get_their_arrays_back(collect: bool) -> None:
+    """While tracing, tensors hold recording wrappers; afterwards every tensor holds an
+    array again: those from before, and those the step made and kept somewhere (found
+    among the young objects, or by a full walk when something collected meanwhile)."""
+    import gc
+    kept = []
+    a = nn.Parameter(tg.tensor([1., 2.]))
+
+    @tg.compile
+    def step(x):
+        h = x * a
+        kept.append(h.detach())
+        if collect:
+            gc.collect()
+        loss = h.sum()
+        loss.backward()
+        return loss
+    step(tg.ones(2))
+    assert kept and all(type(t._data) is np.ndarray for t in kept)
+    assert type(a._data) is np.ndarray and type(a.grad._data) is np.ndarray
+    assert gc.isenabled()
+
+
 def test_hyperparameters_and_state_guarded_by_value_and_type() -> None:
     """An equal number (another object) replays; a number of another type, or optimizer
     state gone missing (a KeyError inside the guard), traces again; the results stay
