@@ -351,6 +351,34 @@ def test_tensors_made_while_tracing_get_their_arrays_back(collect: bool) -> None
     assert gc.isenabled()
 
 
+def test_warm_up_after_a_trace_changes_nothing() -> None:
+    """After each trace the replay runs once on copies (to warm the caches): arguments,
+    captured tensors and parameters changed in place are changed once per call, as
+    eagerly."""
+    def run(compiled: bool) -> list:
+        a = nn.Parameter(tg.tensor([1., 2.]))
+        seen = tg.zeros(2)
+        x = tg.tensor([0.5, -1.])
+
+        def step(x):
+            loss = (x * a).sum()
+            loss.backward()
+            with tg.no_grad():
+                a.sub_(0.1 * a.grad)
+                seen.add_(a)
+                x.mul_(2)
+            a.grad = None
+            return loss
+        f = tg.compile(step) if compiled else step
+        out = []
+        for _ in range(3):
+            out.append(f(x))
+            out += [a.detach().clone(), seen.clone(), x.clone()]
+        return values(out)
+
+    assert run(True) == run(False)
+
+
 def test_hyperparameters_and_state_guarded_by_value_and_type() -> None:
     """An equal number (another object) replays; a number of another type, or optimizer
     state gone missing (a KeyError inside the guard), traces again; the results stay

@@ -109,6 +109,7 @@ class Compiled:
         from ..optim import Optimizer
         from ..tensor import Tensor
         rec = Recorder()
+        trace = None
         objs = gc.get_objects()
         tensors = _instances(objs, Tensor)
         modules = _instances(objs, Module)
@@ -156,6 +157,8 @@ class Compiled:
             del made
             if collecting:
                 gc.enable()
+        if trace is not None:
+            trace.warm_up()
         return out
 
     def _graph_break(self, reason: str, rec: Recorder) -> None:
