@@ -273,6 +273,34 @@ def test_new_shape_and_dtype_trace_again() -> None:
     assert b.grad is not None
 
 
+def test_arguments_checked_directly_fall_back_to_the_signature() -> None:
+    """The trace replayed last is tried first with its arguments' signature checked on
+    them directly: a view or a plain tensor of the same shape, grad mode off, an argument
+    that requires grad each go to (or make) their own trace, with eager's results."""
+    def run(compiled: bool) -> list:
+        a = nn.Parameter(tg.tensor([1., -2.]))
+        X = tg.tensor([[1., 2.], [3., -4.], [0.5, 0.25], [2., 2.]])
+
+        def body(x):
+            a.grad = None
+            loss = (x @ a).square().mean()
+            if tg.is_grad_enabled():
+                loss.backward()
+                with tg.no_grad():
+                    a.sub_(0.1 * a.grad)
+            return loss
+        step = tg.compile(body) if compiled else body
+        out = [step(X[:3]), step(X[1:4]), step(X[:3].clone()), step(X[1:4])]
+        with tg.no_grad():
+            out.append(step(X[:3]))
+        out.append(step(X[:2]))
+        w = X[:3].clone().requires_grad_()
+        out += [step(w), step(X[:3]), w.grad]
+        return values([a, *out])
+
+    assert run(True) == run(False)
+
+
 def test_grad_set_to_none_and_parameter_replaced() -> None:
     a = nn.Parameter(tg.tensor([1., 2.]))
     x = tg.ones(3, 2)

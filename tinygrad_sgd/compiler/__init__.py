@@ -78,6 +78,7 @@ class Compiled:
         self.eager: str | None = None  # why the step runs eagerly, after a graph break
         self.code: str | None = None
         self.trace_count = 0
+        self._last: Replay | None = None  # the trace the latest call replayed
         self._params = parameter_names(fn)
         functools.update_wrapper(self, fn)
 
@@ -87,6 +88,12 @@ class Compiled:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.eager is not None or _TRACING:
             return self.fn(*args, **kwargs)
+        if self._last is not None and not kwargs:  # the trace that replayed last time
+            found = self._last.fast(args)
+            if found is RUN_EAGERLY:
+                return self.fn(*args)
+            if found is not MISS:
+                return found
         tensors: list = []
         key = call_key(args, kwargs, tensors)
         for trace in self.traces.get(key, ()):
@@ -94,12 +101,15 @@ class Compiled:
             if found is RUN_EAGERLY:  # a value the library checks changed
                 return self.fn(*args, **kwargs)
             if found is not MISS:
+                self._last = trace if trace.fast is not None else None
                 return found
         return self._trace(key, args, kwargs)
 
     def guard_cost(self, *args: Any, **kwargs: Any) -> bool:
-        """Compute the signature and check the guards of the traces a call would replay,
-        without replaying (to measure what they cost). True when one matches."""
+        """Check the signature and the guards of the traces a call would replay, without
+        replaying (to measure what they cost). True when one matches."""
+        if self._last is not None and not kwargs and self._last.fast_guard(args):
+            return True
         key = call_key(args, kwargs, [])
         return any(t.guard() for t in self.traces.get(key, ()))
 
@@ -118,6 +128,7 @@ class Compiled:
         # each tensor's array and .grad before the step
         pre = {id(t): (t, t._data, t._grad) for t in tensors if t._data.__class__ is not Var}
         opt_pre = {id(o): optimizer_state(o) for o in optimizers}
+        types = [type(a) for a in args]
         arg_tensors: list = []
         signature(args, arg_tensors)
         signature(kwargs, arg_tensors)
@@ -138,6 +149,9 @@ class Compiled:
                 if str(e):
                     self._graph_break(str(e), rec)
             else:
+                if len(key) == 2:  # tensor arguments alone: checked without the key
+                    trace.argument_entry(key, types)
+                self._last = trace if trace.fast is not None else None
                 bucket = self.traces.setdefault(key, [])
                 bucket.insert(0, trace)
                 del bucket[_MAX_TRACES:]
