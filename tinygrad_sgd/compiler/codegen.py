@@ -33,6 +33,8 @@ from .record import Op, Recorder, Ref, op_reads, ref_ids
 
 _IDENT = re.compile(r"[^0-9a-zA-Z_]+")
 _OUT_SYMBOLS = {"+", "-", "*", "/", "@"}
+_COMPARISONS = {"<": np.less, "<=": np.less_equal, ">": np.greater,
+                ">=": np.greater_equal, "==": np.equal, "!=": np.not_equal}
 _REDUCTIONS = {"any": "logical_or", "all": "logical_and"}
 
 
@@ -170,6 +172,8 @@ def buffered_ufunc(op: Op) -> Any:
         return None
     if op.kind == "binop" and op.what in _OUT_SYMBOLS:
         return op.ufunc
+    if op.kind == "binop" and op.what in _COMPARISONS and real.dtype == np.bool_:
+        return _COMPARISONS[op.what]  # (its output is bool whatever its inputs)
     if op.kind == "binop" and op.what == "**" and type(op.args[1]) in (int, float) \
             and op.args[1] == 2 and real.dtype.kind == "f":
         return np.square  # numpy computes x ** 2 as square(x)
@@ -335,10 +339,12 @@ def generate(rec: Recorder, fname: str, params: list[tuple[int, str]], results: 
 def _with_buffer(op: Op, ufunc: Any, rec: Recorder, src: Source, names: dict[int, str],
                  buffers: dict[str, Any]) -> str | None:
     """`t3 = np.square(t2, out=_t3)`, when every array argument has the result's dtype
-    (the buffer's dtype is then the one numpy would pick) and the rest are numbers."""
+    (the buffer's dtype is then the one numpy would pick; a comparison's is bool whatever
+    its inputs) and the rest are numbers."""
     if not all(isinstance(a, (Ref, int, float)) for a in op.args):
         return None
-    if any(isinstance(a, Ref) and rec.vars[a.id].a.dtype != op.real.dtype for a in op.args):
+    if ufunc not in _COMPARISONS.values() and any(
+            isinstance(a, Ref) and rec.vars[a.id].a.dtype != op.real.dtype for a in op.args):
         return None
     buf = f"_{names[op.out]}"
     buffers[buf] = np.empty_like(op.real)
