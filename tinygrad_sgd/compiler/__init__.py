@@ -50,6 +50,9 @@ from .replay import MISS, RUN_EAGERLY, Replay
 __all__ = ["compile", "Compiled", "GraphBreak"]
 
 _MAX_TRACES = 8  # per signature; the oldest goes first (an lr changed at every call)
+_WARM_UPS = 4  # the newest trace of up to this many signatures runs on copies after a
+# trace (Replay.warm_up): the last batch of an epoch traces, and the first of the next
+# replays another signature
 _TRACING: list[Recorder] = []  # the trace under way: a compiled step inside runs eagerly
 
 
@@ -171,8 +174,10 @@ class Compiled:
             del made
             if collecting:
                 gc.enable()
-        if trace is not None:
-            trace.warm_up()
+        if trace is not None:  # the next call may have another signature: warm a few
+            others = [b[0] for b in self.traces.values() if b and b[0] is not trace]
+            for t in [*others[-(_WARM_UPS - 1):], trace]:
+                t.warm_up()
         return out
 
     def _graph_break(self, reason: str, rec: Recorder) -> None:
