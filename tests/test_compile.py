@@ -147,16 +147,16 @@ SPECIAL = [float("nan"), float("inf"), -float("inf"), -0.0, 0.0, -1.5, 2.0, 1e-4
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_masked_gradients_keep_nan_inf_and_signed_zero(dtype: str) -> None:
-    """`xp.where(c, 0.0, g)` (ReLU's backward, clamp's, maximum's) is replayed with integer
-    bit operations (numpy's where branches per element): the gradients keep NaN, inf and
-    -0.0 exactly as eager computes them."""
+    """`xp.where(c, 0.0, g)` (ReLU's backward, clamp's, maximum's) on large enough arrays is
+    replayed with integer bit operations (numpy's where branches per element): the
+    gradients keep NaN, inf and -0.0 exactly as eager computes them."""
     dt = getattr(tg, dtype)
     rng = np.random.default_rng(1)
-    x = tg.tensor(rng.permutation(SPECIAL * 4).reshape(4, 8), dtype=dt)
-    g = tg.tensor(rng.permutation(SPECIAL * 4).reshape(4, 8), dtype=dt)
+    x = tg.tensor(rng.permutation(SPECIAL * 512).reshape(64, 64), dtype=dt)
+    g = tg.tensor(rng.permutation(SPECIAL * 512).reshape(64, 64), dtype=dt)
 
     def run(compiled: bool) -> list:
-        w = nn.Parameter(tg.tensor(rng_w.standard_normal(8), dtype=dt))
+        w = nn.Parameter(tg.tensor(rng_w.standard_normal(64), dtype=dt))
 
         def step():
             w.grad = None

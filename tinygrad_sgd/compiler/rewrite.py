@@ -26,6 +26,7 @@ from .. import backend
 from .record import Op, Recorder, Ref
 
 _METHODS = ("reshape", "squeeze")  # numpy's functions that call the array's method
+_BRANCHY = 2048  # elements from which where's mispredicted branches outweigh a 2nd pass
 
 
 def lines(op: Op, rec: Recorder, src: Any, names: dict[int, str], buffers: dict[str, Any],
@@ -68,7 +69,7 @@ def _where(op: Op, rec: Recorder, src: Any, names: dict[int, str], buffers: dict
     cond, xa, real = rec.vars[c.id].a, rec.vars[x.id].a, op.real
     if type(cond) is not np.ndarray or cond.dtype != np.bool_ or type(xa) is not np.ndarray:
         return None
-    if xa.dtype != real.dtype or real.dtype.kind != "f" or \
+    if xa.dtype != real.dtype or real.dtype.kind != "f" or real.size < _BRANCHY or \
             real.shape != np.broadcast_shapes(cond.shape, xa.shape):
         return None
     bits = np.dtype(f"i{real.dtype.itemsize}")
