@@ -142,6 +142,28 @@ def test_out_of_range_target_still_raises() -> None:
     np.testing.assert_array_equal(to_numpy(model.weight), before)  # nothing changed
 
 
+def test_full_reductions_of_matrices() -> None:
+    """`t.max()`, `t.min()` and `t.sum()` of a matrix reduce every axis in the replay too
+    (the CPU's xp.max binds axis=None: the generated call writes it)."""
+    def run(compiled: bool) -> list:
+        x = tg.tensor([[1., 5., -2.], [3., 2., 7.]])
+        w = nn.Parameter(tg.tensor([1., -1., 0.5]))
+
+        def step():
+            w.grad = None
+            h = x * w
+            loss = h.max() + h.min() * 2 + h.sum() * 3
+            loss.backward()
+            return loss
+        f = tg.compile(step) if compiled else step
+        out = []
+        for _ in range(3):
+            out += [f(), w.grad]
+        return values(out)
+
+    assert run(True) == run(False)
+
+
 SPECIAL = [float("nan"), float("inf"), -float("inf"), -0.0, 0.0, -1.5, 2.0, 1e-40]
 
 

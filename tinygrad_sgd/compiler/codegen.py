@@ -70,6 +70,16 @@ class Source:
             return f"{kind}.{name}"
         return f"{kind}_{dev.type}.{name}"
 
+    def bound(self, what: tuple) -> dict:
+        """The keywords a device's function binds before the call's own: the CPU's
+        `xp.max` is `partial(np.maximum.reduce, axis=None)`, whose axis must be written."""
+        kind, dev, name = what
+        fn = getattr(dev.xp, name, None) if kind == "xp" and dev is self.main else None
+        if isinstance(fn, partial) and isinstance(getattr(fn.func, "__self__", None),
+                                                  np.ufunc):
+            return dict(fn.keywords)
+        return {}
+
     def const(self, value: Any, hint: str = "c") -> str:
         """The name of a constant of the generated code holding value."""
         for k, v in self.consts.items():
@@ -137,13 +147,15 @@ class Source:
             return f"{self.src(a[0])}[{self.key(a[1])}]"
         if op.kind == "const":
             return f"{self.qualified(op.what)}(np.array({self.const(a[0], 'host')}))"
+        kwargs = op.kwargs
         if isinstance(op.what, str):
             fn = op.what
         elif type(op.what) is tuple:
             fn = self.qualified(op.what)
+            kwargs = {**self.bound(op.what), **kwargs}
         else:
             fn = self.const(op.what, "f")
-        return f"{fn}({self.call_args(a, op.kwargs)})"
+        return f"{fn}({self.call_args(a, kwargs)})"
 
     def statement(self, op: Op) -> str:
         """The op's whole line."""
