@@ -330,6 +330,8 @@ def generate(rec: Recorder, fname: str, params: list[tuple[int, str]], results: 
         ufunc = buffered_ufunc(op) if use_out else None
         if ufunc is not None and bufferable:
             line = _with_buffer(op, ufunc, rec, src, names, buffers) or line
+        elif bufferable:
+            line = _reduce_with_buffer(op, rec, src, names, buffers) or line
         lines.append((line, op.note))
     width = max([len(line) for line, _ in lines] + [40])
     body = []
@@ -367,3 +369,31 @@ def _with_buffer(op: Op, ufunc: Any, rec: Recorder, src: Source, names: dict[int
     operands = op.args[:1] if ufunc is np.square else op.args
     args = ", ".join(src.src(a) for a in operands)
     return f"{names[op.out]} = {fn}({args}, out={buf})"
+
+
+def _reduce_with_buffer(op: Op, rec: Recorder, src: Source, names: dict[int, str],
+                        buffers: dict[str, Any]) -> str | None:
+    """`t9 = np.add.reduce(t8, axis=1, keepdims=True, out=_t9)`: a ufunc's reduce over
+    some axes of one array, giving an array (not a scalar) of the array's dtype (the
+    dtype numpy computes in is then out's, the very one it picks without out)."""
+    if op.kind != "call" or len(op.args) != 1 or not isinstance(op.args[0], Ref):
+        return None
+    real = op.real
+    if type(real) is not np.ndarray or real.ndim == 0 or \
+            rec.vars[op.args[0].id].a.dtype != real.dtype:
+        return None
+    if type(op.what) is tuple:
+        fn = src.qualified(op.what)
+        kwargs = {**src.bound(op.what), **op.kwargs}
+    elif isinstance(op.what, str):
+        fn, kwargs = op.what, dict(op.kwargs)
+    else:
+        return None
+    parts = fn.split(".")
+    if len(parts) != 3 or parts[0] != "np" or parts[2] != "reduce" or \
+            not isinstance(getattr(np, parts[1], None), np.ufunc) or \
+            not set(kwargs) <= {"axis", "keepdims"}:
+        return None
+    buf = f"_{names[op.out]}"
+    buffers[buf] = np.empty_like(real)
+    return f"{names[op.out]} = {fn}({src.call_args(op.args, kwargs)}, out={buf})"
