@@ -17,6 +17,8 @@ How it works, file by file:
 - codegen.py: the trace becomes a Python function over arrays (`step.code`): the same
   array calls in the same order, so the floats are bit-for-bit eager's; dead values
   dropped, constants folded, temporaries written into buffers kept between calls.
+- rewrite.py: on the CPU, a few numpy calls written as a faster route to the same bits
+  (where as integer bit operations, take_along_axis as numpy's own fancy index).
 - guards.py and replay.py: before each replay, one generated expression checks that
   what the trace assumed still holds: every tensor it uses holds the same array and
   .grad, modules and optimizers hold the same parameters, hyperparameters and state,
