@@ -112,11 +112,16 @@ class Compiled:
 
     def guard_cost(self, *args: Any, **kwargs: Any) -> bool:
         """Check the signature and the guards of the traces a call would replay, without
-        replaying (to measure what they cost). True when one matches."""
+        replaying (to measure what they cost). True when one matches; like a call, it
+        makes that trace the one tried first next time."""
         if self._last is not None and not kwargs and self._last.fast_guard(args):
             return True
         key = call_key(args, kwargs, [])
-        return any(t.guard() for t in self.traces.get(key, ()))
+        for trace in self.traces.get(key, ()):
+            if trace.guard():
+                self._last = trace if trace.fast is not None else None
+                return True
+        return False
 
     # -- tracing ---------------------------------------------------------------------------
     def _trace(self, key: Any, args: tuple, kwargs: dict) -> Any:
