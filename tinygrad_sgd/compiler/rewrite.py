@@ -69,7 +69,8 @@ def _where(op: Op, rec: Recorder, src: Any, names: dict[int, str], buffers: dict
     cond, xa, real = rec.vars[c.id].a, rec.vars[x.id].a, op.real
     if type(cond) is not np.ndarray or cond.dtype != np.bool_ or type(xa) is not np.ndarray:
         return None
-    if xa.dtype != real.dtype or real.dtype.kind != "f" or real.size < _BRANCHY or \
+    if xa.dtype != real.dtype or real.dtype.kind != "f" or not real.dtype.isnative or \
+            real.dtype.itemsize not in (2, 4, 8) or real.size < _BRANCHY or \
             real.shape != np.broadcast_shapes(cond.shape, xa.shape):
         return None
     bits = np.dtype(f"i{real.dtype.itemsize}")
