@@ -142,6 +142,69 @@ def test_out_of_range_target_still_raises() -> None:
     np.testing.assert_array_equal(to_numpy(model.weight), before)  # nothing changed
 
 
+def test_full_reductions_of_matrices() -> None:
+    """`t.max()`, `t.min()` and `t.sum()` of a matrix reduce every axis in the replay too
+    (the CPU's xp.max binds axis=None: the generated call writes it)."""
+    def run(compiled: bool) -> list:
+        x = tg.tensor([[1., 5., -2.], [3., 2., 7.]])
+        w = nn.Parameter(tg.tensor([1., -1., 0.5]))
+
+        def step():
+            w.grad = None
+            h = x * w
+            loss = h.max() + h.min() * 2 + h.sum() * 3
+            loss.backward()
+            return loss
+        f = tg.compile(step) if compiled else step
+        out = []
+        for _ in range(3):
+            out += [f(), w.grad]
+        return values(out)
+
+    assert run(True) == run(False)
+
+
+SPECIAL = [float("nan"), float("inf"), -float("inf"), -0.0, 0.0, -1.5, 2.0, 1e-40]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_masked_gradients_keep_nan_inf_and_signed_zero(dtype: str) -> None:
+    """`xp.where(c, 0.0, g)` (ReLU's backward, clamp's, maximum's) on large enough arrays is
+    replayed with integer bit operations (numpy's where branches per element): the
+    gradients keep NaN, inf and -0.0 exactly as eager computes them."""
+    dt = getattr(tg, dtype)
+    rng = np.random.default_rng(1)
+    x = tg.tensor(rng.permutation(SPECIAL * 512).reshape(64, 64), dtype=dt)
+    g = tg.tensor(rng.permutation(SPECIAL * 512).reshape(64, 64), dtype=dt)
+
+    def run(compiled: bool) -> list:
+        w = nn.Parameter(tg.tensor(rng_w.standard_normal(64), dtype=dt))
+
+        def step():
+            w.grad = None
+            h = x * w
+            loss = (h.relu() * g).sum() + (h.clamp(-1, 1) * g).sum() \
+                + (h.maximum(x) * g).sum()
+            loss.backward()
+            return loss
+        f = tg.compile(step) if compiled else step
+        out = []
+        for _ in range(3):
+            loss = f()
+            out += values([loss, w.grad])
+        return out, f
+
+    rng_w = np.random.default_rng(0)
+    eager, _ = run(False)
+    rng_w = np.random.default_rng(0)
+    compiled, f = run(True)
+    assert compiled == eager
+    masking = [line for line in f.code.splitlines() if "ReluBackward0" in line
+               or "ClampBackward0" in line]
+    assert any("np.bitwise_and" in line for line in masking)
+    assert not any("xp.where" in line.split("#")[0] for line in masking)
+
+
 # ---------------------------------------------------------------------------------------
 # random training programs, compiled against eager
 # ---------------------------------------------------------------------------------------
@@ -232,6 +295,34 @@ def test_new_shape_and_dtype_trace_again() -> None:
     assert b.grad is not None
 
 
+def test_arguments_checked_directly_fall_back_to_the_signature() -> None:
+    """The trace replayed last is tried first with its arguments' signature checked on
+    them directly: a view or a plain tensor of the same shape, grad mode off, an argument
+    that requires grad each go to (or make) their own trace, with eager's results."""
+    def run(compiled: bool) -> list:
+        a = nn.Parameter(tg.tensor([1., -2.]))
+        X = tg.tensor([[1., 2.], [3., -4.], [0.5, 0.25], [2., 2.]])
+
+        def body(x):
+            a.grad = None
+            loss = (x @ a).square().mean()
+            if tg.is_grad_enabled():
+                loss.backward()
+                with tg.no_grad():
+                    a.sub_(0.1 * a.grad)
+            return loss
+        step = tg.compile(body) if compiled else body
+        out = [step(X[:3]), step(X[1:4]), step(X[:3].clone()), step(X[1:4])]
+        with tg.no_grad():
+            out.append(step(X[:3]))
+        out.append(step(X[:2]))
+        w = X[:3].clone().requires_grad_()
+        out += [step(w), step(X[:3]), w.grad]
+        return values([a, *out])
+
+    assert run(True) == run(False)
+
+
 def test_grad_set_to_none_and_parameter_replaced() -> None:
     a = nn.Parameter(tg.tensor([1., 2.]))
     x = tg.ones(3, 2)
@@ -284,6 +375,96 @@ def test_lr_changed_takes_effect() -> None:
     opt.param_groups[0]["lr"] = 0.0
     step(x)
     assert a.tolist() == before
+
+
+@pytest.mark.parametrize("collect", [False, True])
+def test_tensors_made_while_tracing_get_their_arrays_back(collect: bool) -> None:
+    """While tracing, tensors hold recording wrappers; afterwards every tensor holds an
+    array again: those from before, and those the step made and kept somewhere (found
+    among the young objects, or by a full walk when something collected meanwhile)."""
+    import gc
+    kept = []
+    a = nn.Parameter(tg.tensor([1., 2.]))
+
+    @tg.compile
+    def step(x):
+        h = x * a
+        kept.append(h.detach())
+        if collect:
+            gc.collect()
+        loss = h.sum()
+        loss.backward()
+        return loss
+    step(tg.ones(2))
+    assert kept and all(type(t._data) is np.ndarray for t in kept)
+    assert type(a._data) is np.ndarray and type(a.grad._data) is np.ndarray
+    assert gc.isenabled()
+
+
+def test_warm_up_after_a_trace_changes_nothing() -> None:
+    """After each trace the replay runs once on copies (to warm the caches): arguments,
+    captured tensors and parameters changed in place are changed once per call, as
+    eagerly."""
+    def run(compiled: bool) -> list:
+        a = nn.Parameter(tg.tensor([1., 2.]))
+        seen = tg.zeros(2)
+        x = tg.tensor([0.5, -1.])
+
+        def step(x):
+            loss = (x * a).sum()
+            loss.backward()
+            with tg.no_grad():
+                a.sub_(0.1 * a.grad)
+                seen.add_(a)
+                x.mul_(2)
+            a.grad = None
+            return loss
+        f = tg.compile(step) if compiled else step
+        out = []
+        for _ in range(3):
+            out.append(f(x))
+            out += [a.detach().clone(), seen.clone(), x.clone()]
+        return values(out)
+
+    assert run(True) == run(False)
+
+
+def test_hyperparameters_and_state_guarded_by_value_and_type() -> None:
+    """An equal number (another object) replays; a number of another type, or optimizer
+    state gone missing (a KeyError inside the guard), traces again; the results stay
+    eager's."""
+    def run(compiled: bool) -> tuple[list, int]:
+        model = nn.Linear(3, 2)
+        with tg.no_grad():
+            model.weight.copy_(tg.tensor([[0.5, -1., 2.], [1., 0.25, -0.5]]))
+            model.bias.zero_()
+        opt = tg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        x = tg.tensor([[1., 2., 3.], [-1., 0.5, 2.]])
+
+        def body(x):
+            opt.zero_grad()
+            loss = model(x).square().mean()
+            loss.backward()
+            opt.step()
+            return loss
+        step = tg.compile(body) if compiled else body
+        out = [step(x) for _ in range(3)]
+        counts = [getattr(step, "trace_count", 0)]
+        opt.param_groups[0]["lr"] = float("0.1")  # equal, another object: no new trace
+        out.append(step(x))
+        counts.append(getattr(step, "trace_count", 0))
+        opt.param_groups[0]["lr"] = 1  # an int: traced again
+        out.append(step(x))
+        counts.append(getattr(step, "trace_count", 0))
+        del opt.state[model.weight]["momentum_buffer"]  # a key gone: traced again
+        out += [step(x) for _ in range(2)]
+        counts.append(getattr(step, "trace_count", 0))
+        return values([*model.parameters(), *out]), counts
+
+    eager, _ = run(False)
+    compiled, counts = run(True)
+    assert compiled == eager
+    assert counts[1] == counts[0] and counts[2] == counts[1] + 1 and counts[3] > counts[2]
 
 
 # ---------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ How it works, file by file:
 - codegen.py: the trace becomes a Python function over arrays (`step.code`): the same
   array calls in the same order, so the floats are bit-for-bit eager's; dead values
   dropped, constants folded, temporaries written into buffers kept between calls.
+- rewrite.py: on the CPU, a few numpy calls written as a faster route to the same bits
+  (where as integer bit operations, take_along_axis as numpy's own fancy index).
 - guards.py and replay.py: before each replay, one generated expression checks that
   what the trace assumed still holds: every tensor it uses holds the same array and
   .grad, modules and optimizers hold the same parameters, hyperparameters and state,
@@ -50,6 +52,9 @@ from .replay import MISS, RUN_EAGERLY, Replay
 __all__ = ["compile", "Compiled", "GraphBreak"]
 
 _MAX_TRACES = 8  # per signature; the oldest goes first (an lr changed at every call)
+_WARM_UPS = 4  # the newest trace of up to this many signatures runs on copies after a
+# trace (Replay.warm_up): the last batch of an epoch traces, and the first of the next
+# replays another signature
 _TRACING: list[Recorder] = []  # the trace under way: a compiled step inside runs eagerly
 
 
@@ -78,6 +83,7 @@ class Compiled:
         self.eager: str | None = None  # why the step runs eagerly, after a graph break
         self.code: str | None = None
         self.trace_count = 0
+        self._last: Replay | None = None  # the trace the latest call replayed
         self._params = parameter_names(fn)
         functools.update_wrapper(self, fn)
 
@@ -87,24 +93,35 @@ class Compiled:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.eager is not None or _TRACING:
             return self.fn(*args, **kwargs)
+        if self._last is not None and not kwargs:  # the trace that replayed last time
+            found = self._last.fast(args)
+            if found is RUN_EAGERLY:
+                return self.fn(*args)
+            if found is not MISS:
+                return found
         tensors: list = []
-        key = (signature(args, tensors), signature(kwargs, tensors) if kwargs else (),
-               grad_mode.state.enabled)
+        key = call_key(args, kwargs, tensors)
         for trace in self.traces.get(key, ()):
             found = trace.enter(tensors)
             if found is RUN_EAGERLY:  # a value the library checks changed
                 return self.fn(*args, **kwargs)
             if found is not MISS:
+                self._last = trace if trace.fast is not None else None
                 return found
         return self._trace(key, args, kwargs)
 
     def guard_cost(self, *args: Any, **kwargs: Any) -> bool:
-        """Compute the signature and check the guards of the traces a call would replay,
-        without replaying (to measure what they cost). True when one matches."""
-        tensors: list = []
-        key = (signature(args, tensors), signature(kwargs, tensors) if kwargs else (),
-               grad_mode.state.enabled)
-        return any(t.guard() for t in self.traces.get(key, ()))
+        """Check the signature and the guards of the traces a call would replay, without
+        replaying (to measure what they cost). True when one matches; like a call, it
+        makes that trace the one tried first next time."""
+        if self._last is not None and not kwargs and self._last.fast_guard(args):
+            return True
+        key = call_key(args, kwargs, [])
+        for trace in self.traces.get(key, ()):
+            if trace.guard():
+                self._last = trace if trace.fast is not None else None
+                return True
+        return False
 
     # -- tracing ---------------------------------------------------------------------------
     def _trace(self, key: Any, args: tuple, kwargs: dict) -> Any:
@@ -112,6 +129,7 @@ class Compiled:
         from ..optim import Optimizer
         from ..tensor import Tensor
         rec = Recorder()
+        trace = None
         objs = gc.get_objects()
         tensors = _instances(objs, Tensor)
         modules = _instances(objs, Module)
@@ -120,10 +138,14 @@ class Compiled:
         # each tensor's array and .grad before the step
         pre = {id(t): (t, t._data, t._grad) for t in tensors if t._data.__class__ is not Var}
         opt_pre = {id(o): optimizer_state(o) for o in optimizers}
+        types = [type(a) for a in args]
         arg_tensors: list = []
         signature(args, arg_tensors)
         signature(kwargs, arg_tensors)
         _TRACING.append(rec)
+        collecting = gc.isenabled()
+        gc.disable()  # the tensors the step makes stay in generation 0 (see below)
+        collections = _collections()
         try:
             with _recording(rec, pre):
                 out = self.fn(*args, **kwargs)
@@ -137,6 +159,9 @@ class Compiled:
                 if str(e):
                     self._graph_break(str(e), rec)
             else:
+                if len(key) == 2:  # tensor arguments alone: checked without the key
+                    trace.argument_entry(key, types)
+                self._last = trace if trace.fast is not None else None
                 bucket = self.traces.setdefault(key, [])
                 bucket.insert(0, trace)
                 del bucket[_MAX_TRACES:]
@@ -144,9 +169,22 @@ class Compiled:
             self.trace_count += 1
         finally:
             _TRACING.pop()
-            for t in _instances(gc.get_objects(), Tensor):  # arrays back into tensors
+            # arrays back into tensors: those from before the step, and those it made,
+            # which are young (generation 0) unless something collected meanwhile. Not
+            # walking every object again keeps the caches warm for the next call (a
+            # walk over all of them made the first replay 4x slower).
+            young = _collections() == collections
+            made = gc.get_objects(generation=0) if young else gc.get_objects()
+            for t in [t for t, _, _ in pre.values()] + _instances(made, Tensor):
                 if t._data.__class__ is Var:
                     t._data = t._data.a
+            del made
+            if collecting:
+                gc.enable()
+        if trace is not None:  # the next call may have another signature: warm a few
+            others = [b[0] for b in self.traces.values() if b and b[0] is not trace]
+            for t in [*others[-(_WARM_UPS - 1):], trace]:
+                t.warm_up()
         return out
 
     def _graph_break(self, reason: str, rec: Recorder) -> None:
@@ -190,9 +228,33 @@ class _recording:
             d._random = random
 
 
+def _collections() -> int:
+    """How many garbage collections have run so far (all generations)."""
+    return sum(g["collections"] for g in gc.get_stats())
+
+
 def _instances(objs: list, cls: type) -> list:
     """The objects of cls among objs; by type(), since isinstance may run __getattr__."""
     return [o for o in objs if issubclass(type(o), cls)]
+
+
+def call_key(args: tuple, kwargs: dict, tensors: list) -> Any:
+    """The signature of a call (its arguments' and the grad mode), collecting its tensors.
+    Arguments that are all tensors (a training step's batch) take a shorter path."""
+    if _Tensor is None:
+        _load_tensor()
+    if not kwargs:
+        found = []
+        for x in args:
+            if not isinstance(x, _Tensor):
+                break
+            found.append((x._data.shape, x._dtype, x._device, x._requires_grad,
+                          x._grad_fn is None, x._base is None, x._grad is None))
+        else:
+            tensors.extend(args)
+            return (tuple(found), grad_mode.state.enabled)
+    return (_signature(args, tensors), _signature(kwargs, tensors) if kwargs else (),
+            grad_mode.state.enabled)
 
 
 def signature(x: Any, tensors: list) -> Any:

@@ -28,10 +28,13 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import rewrite
 from .record import Op, Recorder, Ref, op_reads, ref_ids
 
 _IDENT = re.compile(r"[^0-9a-zA-Z_]+")
 _OUT_SYMBOLS = {"+", "-", "*", "/", "@"}
+_COMPARISONS = {"<": np.less, "<=": np.less_equal, ">": np.greater,
+                ">=": np.greater_equal, "==": np.equal, "!=": np.not_equal}
 _REDUCTIONS = {"any": "logical_or", "all": "logical_and"}
 
 
@@ -66,6 +69,16 @@ class Source:
         if dev is self.main:
             return f"{kind}.{name}"
         return f"{kind}_{dev.type}.{name}"
+
+    def bound(self, what: tuple) -> dict:
+        """The keywords a device's function binds before the call's own: the CPU's
+        `xp.max` is `partial(np.maximum.reduce, axis=None)`, whose axis must be written."""
+        kind, dev, name = what
+        fn = getattr(dev.xp, name, None) if kind == "xp" and dev is self.main else None
+        if isinstance(fn, partial) and isinstance(getattr(fn.func, "__self__", None),
+                                                  np.ufunc):
+            return dict(fn.keywords)
+        return {}
 
     def const(self, value: Any, hint: str = "c") -> str:
         """The name of a constant of the generated code holding value."""
@@ -134,16 +147,15 @@ class Source:
             return f"{self.src(a[0])}[{self.key(a[1])}]"
         if op.kind == "const":
             return f"{self.qualified(op.what)}(np.array({self.const(a[0], 'host')}))"
+        kwargs = op.kwargs
         if isinstance(op.what, str):
             fn = op.what
         elif type(op.what) is tuple:
             fn = self.qualified(op.what)
-            if fn.endswith(".reduce") and len(a) == 1 and "axis" not in op.kwargs:
-                # xp.sum(a) reduces every axis, np.add.reduce(a) only the first
-                return f"{fn}({self.call_args(a, {**op.kwargs, 'axis': None})})"
+            kwargs = {**self.bound(op.what), **kwargs}
         else:
             fn = self.const(op.what, "f")
-        return f"{fn}({self.call_args(a, op.kwargs)})"
+        return f"{fn}({self.call_args(a, kwargs)})"
 
     def statement(self, op: Op) -> str:
         """The op's whole line."""
@@ -172,6 +184,8 @@ def buffered_ufunc(op: Op) -> Any:
         return None
     if op.kind == "binop" and op.what in _OUT_SYMBOLS:
         return op.ufunc
+    if op.kind == "binop" and op.what in _COMPARISONS and real.dtype == np.bool_:
+        return _COMPARISONS[op.what]  # (its output is bool whatever its inputs)
     if op.kind == "binop" and op.what == "**" and type(op.args[1]) in (int, float) \
             and op.args[1] == 2 and real.dtype.kind == "f":
         return np.square  # numpy computes x ** 2 as square(x)
@@ -308,9 +322,16 @@ def generate(rec: Recorder, fname: str, params: list[tuple[int, str]], results: 
             line = f"{names[op.out]} = {names[uncopied[op.out]]}"
             lines.append((line, f"{op.note} (no copy needed: used nowhere else)"))
             continue
+        bufferable = use_out and shared(op.out) not in no_buffer
+        faster = rewrite.lines(op, rec, src, names, buffers, unique, bufferable)
+        if faster is not None:
+            lines += faster
+            continue
         ufunc = buffered_ufunc(op) if use_out else None
-        if ufunc is not None and shared(op.out) not in no_buffer:
+        if ufunc is not None and bufferable:
             line = _with_buffer(op, ufunc, rec, src, names, buffers) or line
+        elif bufferable:
+            line = _reduce_with_buffer(op, rec, src, names, buffers) or line
         lines.append((line, op.note))
     width = max([len(line) for line, _ in lines] + [40])
     body = []
@@ -332,10 +353,12 @@ def generate(rec: Recorder, fname: str, params: list[tuple[int, str]], results: 
 def _with_buffer(op: Op, ufunc: Any, rec: Recorder, src: Source, names: dict[int, str],
                  buffers: dict[str, Any]) -> str | None:
     """`t3 = np.square(t2, out=_t3)`, when every array argument has the result's dtype
-    (the buffer's dtype is then the one numpy would pick) and the rest are numbers."""
+    (the buffer's dtype is then the one numpy would pick; a comparison's is bool whatever
+    its inputs) and the rest are numbers."""
     if not all(isinstance(a, (Ref, int, float)) for a in op.args):
         return None
-    if any(isinstance(a, Ref) and rec.vars[a.id].a.dtype != op.real.dtype for a in op.args):
+    if ufunc not in _COMPARISONS.values() and any(
+            isinstance(a, Ref) and rec.vars[a.id].a.dtype != op.real.dtype for a in op.args):
         return None
     buf = f"_{names[op.out]}"
     buffers[buf] = np.empty_like(op.real)
@@ -346,3 +369,31 @@ def _with_buffer(op: Op, ufunc: Any, rec: Recorder, src: Source, names: dict[int
     operands = op.args[:1] if ufunc is np.square else op.args
     args = ", ".join(src.src(a) for a in operands)
     return f"{names[op.out]} = {fn}({args}, out={buf})"
+
+
+def _reduce_with_buffer(op: Op, rec: Recorder, src: Source, names: dict[int, str],
+                        buffers: dict[str, Any]) -> str | None:
+    """`t9 = np.add.reduce(t8, axis=1, keepdims=True, out=_t9)`: a ufunc's reduce over
+    some axes of one array, giving an array (not a scalar) of the array's dtype (the
+    dtype numpy computes in is then out's, the very one it picks without out)."""
+    if op.kind != "call" or len(op.args) != 1 or not isinstance(op.args[0], Ref):
+        return None
+    real = op.real
+    if type(real) is not np.ndarray or real.ndim == 0 or \
+            rec.vars[op.args[0].id].a.dtype != real.dtype:
+        return None
+    if type(op.what) is tuple:
+        fn = src.qualified(op.what)
+        kwargs = {**src.bound(op.what), **op.kwargs}
+    elif isinstance(op.what, str):
+        fn, kwargs = op.what, dict(op.kwargs)
+    else:
+        return None
+    parts = fn.split(".")
+    if len(parts) != 3 or parts[0] != "np" or parts[2] != "reduce" or \
+            not isinstance(getattr(np, parts[1], None), np.ufunc) or \
+            not set(kwargs) <= {"axis", "keepdims"}:
+        return None
+    buf = f"_{names[op.out]}"
+    buffers[buf] = np.empty_like(real)
+    return f"{names[op.out]} = {fn}({src.call_args(op.args, kwargs)}, out={buf})"

@@ -48,9 +48,11 @@ class GuardWriter:
         self.conditions.append(condition)
 
     def number(self, expr: str, value: Any) -> None:
-        """expr must still be the Python number `value`, of the same type."""
-        self.add(f"type({expr}) is {type(value).__name__}")
-        self.add(f"{expr} == {self.literal(value)}")
+        """expr must still be the Python number `value`, of the same type: the very object
+        it was (one `is`), or failing that an equal number of the same type."""
+        same = self.name(value, "V")
+        self.add(f"({expr} is {same} or type({expr}) is {type(value).__name__} "
+                 f"and {expr} == {self.literal(value)})")
 
     def literal(self, value: Any) -> str:
         """A number as Python source (nan and inf by name)."""
@@ -58,11 +60,16 @@ class GuardWriter:
             return self.name(value, "N")  # nan and inf have no literal
         return repr(value)
 
+    def size(self, expr: str, n: int) -> None:
+        """len(expr) == n (for 0: `not expr`, which needs no call)."""
+        self.add(f"not {expr}" if n == 0 else f"len({expr}) == {n}")
+
     def same_items(self, expr: str, items: dict, hint: str) -> None:
-        """The dict `expr` maps the same keys to the very same objects."""
-        self.add(f"len({expr}) == {len(items)}")
+        """The dict `expr` maps the same keys to the very same objects (a missing key
+        raises KeyError, which fails the guard)."""
+        self.size(expr, len(items))
         for key, obj in items.items():
-            self.add(f"{expr}.get({key!r}, MISSING) is {self.name(obj, hint)}")
+            self.add(f"{expr}[{key!r}] is {self.name(obj, hint)}")
 
     def tensor(self, t: Any, data: str, grad: Any) -> None:
         """t holds the array named `data`; its .grad is None, some tensor (SOME), or grad."""
@@ -78,15 +85,15 @@ class GuardWriter:
     def optimizer(self, opt: Any) -> None:
         """Same groups (same dicts, params and hyperparameters) and the same state."""
         o = self.name(opt, "O")
-        self.add(f"len({o}.param_groups) == {len(opt.param_groups)}")
+        self.size(f"{o}.param_groups", len(opt.param_groups))
         for i, group in enumerate(opt.param_groups):
             g = self.name(group, "PG")
             self.add(f"{o}.param_groups[{i}] is {g}")
-            self.add(f"len({g}) == {len(group)}")
+            self.size(g, len(group))
             params = group["params"]
             p = self.name(params, "PL")
             self.add(f"{g}['params'] is {p}")
-            self.add(f"len({p}) == {len(params)}")
+            self.size(p, len(params))
             for j, param in enumerate(params):
                 self.add(f"{p}[{j}] is {self.name(param, 'P')}")
             for key, value in group.items():
@@ -98,16 +105,16 @@ class GuardWriter:
                     self.number(f"{g}[{key!r}]", value)
                 else:
                     self.add(f"{g}[{key!r}] is {self.name(value, 'V')}")
-        self.add(f"len({o}.state) == {len(opt.state)}")
+        self.size(f"{o}.state", len(opt.state))
         for param, state in opt.state.items():
             s = self.name(state, "S")
-            self.add(f"{o}.state.get({self.name(param, 'P')}) is {s}")
-            self.add(f"len({s}) == {len(state)}")
+            self.add(f"{o}.state[{self.name(param, 'P')}] is {s}")
+            self.size(s, len(state))
             for key, value in state.items():
                 if type(value) in _NUMBER:
-                    self.number(f"{s}.get({key!r})", value)
+                    self.number(f"{s}[{key!r}]", value)
                 else:
-                    self.add(f"{s}.get({key!r}) is {self.name(value, 'V')}")
+                    self.add(f"{s}[{key!r}] is {self.name(value, 'V')}")
 
     def module(self, m: Any) -> None:
         """The same parameters, submodules and buffers under the same names."""
@@ -129,14 +136,17 @@ class GuardWriter:
         g = self.name(names, "GLOBALS")
         for key in code.co_names:
             if type(names.get(key)) in _NUMBER:
-                self.number(f"{g}.get({key!r})", names[key])
+                self.number(f"{g}[{key!r}]", names[key])
 
     def source(self, fname: str = "guard") -> str:
-        """`def guard(): return (...)`: all the conditions, joined by `and`."""
+        """`def guard(): return (...)`: all the conditions, joined by `and` (a key or
+        index gone missing fails the guard)."""
         if not self.conditions:
             return f"def {fname}():\n    return True\n"
-        body = "\n        and ".join(self.conditions)
-        return f"def {fname}():\n    return (\n        {body}\n    )\n"
+        body = "\n            and ".join(self.conditions)
+        return (f"def {fname}():\n    try:\n        return (\n            {body}\n"
+                "        )\n    except (KeyError, IndexError, ValueError):\n"
+                "        return False\n")
 
 
 SOME = object()  # a .grad that must be some tensor, which the trace doesn't read

@@ -366,7 +366,8 @@ Var.__hash__ = None  # type: ignore[assignment]  (== is elementwise)
 # ---------------------------------------------------------------------------------------
 # the device's namespace and device functions during a trace
 # ---------------------------------------------------------------------------------------
-_FRESH_CALLS = ("sum", "max", "min", "matmul", "zeros", "ones", "empty", "full")
+_FRESH_CALLS = ("sum", "max", "min", "matmul", "zeros", "ones", "empty", "full", "where",
+                "take_along_axis")  # new memory, never a view of an argument
 
 
 class Namespace:

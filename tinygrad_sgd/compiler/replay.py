@@ -10,8 +10,11 @@
   tests, not loops over dictionaries:
 
     def enter(tensors):
-        if not (T1._data is D2 and T1._grad is G3 and ...):
-            return MISS                      # something changed: trace again
+        try:
+            if not (T1._data is D2 and T1._grad is G3 and ...):
+                return MISS                  # something changed: trace again
+        except (KeyError, IndexError, ValueError):
+            return MISS                      # a key, an item or a cell gone
         try:
             r = update(tensors[0]._data, D2, ...)
         except Recheck:
@@ -34,6 +37,7 @@ from .record import Recorder, Var, op_reads
 
 MISS = object()  # a guard failed: trace again
 RUN_EAGERLY = object()  # a value check failed: run this call eagerly
+_WARM_UP_BYTES = 16 << 20  # a replay on more data than the caches hold warms nothing
 
 
 class Recheck(Exception):
@@ -96,11 +100,63 @@ class Replay:
                 scope[f"dev_{d.type}"] = d
         scope.update(consts)
         self.replay = _exec(self.code, f"<tg.compile {fname}>", scope)[fname]
+        self.sources = sources  # the tensors whose arrays the replay takes, in order
+        self.fast: Callable | None = None  # see argument_entry
+        self.fast_guard: Callable | None = None
+        self.fast_code = ""
         self.entry_code, entry_scope = self._entry(fn, rec, pre, fx, sources, fname)
         entry_scope[fname] = self.replay
         self.enter = _exec(self.entry_code, f"<tg.compile guards of {fname}>",
                            entry_scope)["enter"]
         self.guard = _exec(self._guard_code, "<tg.compile guard>", entry_scope)["guard"]
+
+    def argument_entry(self, key: tuple, types: list) -> None:
+        """`fast(args)`: the call's signature checked on its arguments directly, then the
+        entry; for a step called again and again with the same signature, this skips
+        building and hashing the signature key. Only for a key of tensor arguments alone
+        (compiler/__init__.py's call_key); its checks are the key's, with `is` for ==."""
+        from ..autograd import grad_mode
+        w = GuardWriter()
+        w.scope.update({"MISS": MISS, "enter": self.enter, "guard": self.guard,
+                        "grad_mode": grad_mode})
+        sigs, enabled = key
+        names = [f"a{i}" for i in range(len(sigs))]
+        for a, kind, (shape, dt, dev, rg, no_fn, no_base, no_grad) in zip(names, types, sigs):
+            w.add(f"type({a}) is {w.name(kind, 'K')}")
+            w.add(f"{a}._data.shape == {shape!r}")
+            w.add(f"{a}._dtype is {w.name(dt, 'DT')}")
+            w.add(f"{a}._device is {w.name(dev, 'DEV')}")
+            w.add(f"{a}._requires_grad is {rg!r}")
+            w.add(f"{a}._grad_fn is {'' if no_fn else 'not '}None")
+            w.add(f"{a}._base is {'' if no_base else 'not '}None")
+            w.add(f"{a}._grad is {'' if no_grad else 'not '}None")
+        w.add(f"grad_mode.state.enabled is {enabled!r}")
+        unpack = f"    {', '.join(names)}{',' if len(names) == 1 else ''} = args\n" if names else ""
+        test = "\n        and ".join(w.conditions)
+        code = ""
+        for fname, then, otherwise in (("fast", "enter(args)", "MISS"),
+                                       ("fast_guard", "guard()", "False")):
+            code += (f"def {fname}(args):\n    if len(args) != {len(names)}:\n"
+                     f"        return {otherwise}\n{unpack}    if not (\n        {test}\n"
+                     f"    ):\n        return {otherwise}\n    return {then}\n\n")
+        self.fast_code = code
+        scope = _exec(code, "<tg.compile arguments>", w.scope)
+        self.fast, self.fast_guard = scope["fast"], scope["fast_guard"]
+
+    def warm_up(self) -> None:
+        """Run the replay once on copies of its arrays (CPU only), for its effect on the
+        caches: tracing walks every object in the process, which evicts what the replay
+        uses, and the first call after a trace took 3x a steady one. Nothing outside the
+        copies and the replay's own buffers is written; the results are dropped. Not for
+        arrays larger than the caches, which it could not warm."""
+        arrays = [t._data for t in self.sources]
+        if not all(type(a) is np.ndarray for a in arrays) or \
+                sum(a.nbytes for a in arrays) > _WARM_UP_BYTES:
+            return
+        try:
+            self.replay(*[a.copy() for a in arrays])
+        except Exception:  # noqa: BLE001 (other values may fail a check: no matter)
+            pass
 
     def run(self, tensors: list) -> Any:
         """Replay on these argument tensors: the step's result, MISS or RUN_EAGERLY."""
@@ -131,9 +187,11 @@ class Replay:
             w.module(m)
         w.numbers(fn)
         self._guard_code = w.source("guard")
-        lines = ["def enter(tensors):", "    if not ("]
-        lines.append("        " + "\n        and ".join(w.conditions or ["True"]))
-        lines += ["    ):", "        return MISS"]
+        lines = ["def enter(tensors):", "    try:", "        if not ("]
+        lines.append("            " + "\n            and ".join(w.conditions or ["True"]))
+        lines += ["        ):", "            return MISS",
+                  "    except (KeyError, IndexError, ValueError):  # a key or cell gone",
+                  "        return MISS"]
         args = []
         for src in sources:
             if id(src) in self.arg_ids:
