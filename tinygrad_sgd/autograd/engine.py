@@ -8,7 +8,8 @@ How `loss.backward()` works, in three steps:
    its `backward` needs (`ctx.save_for_backward`) and where its inputs came from
    (`ctx.parents`: the node that made each input, or the leaf tensor itself).
 2. `backward` visits the nodes in reverse topological order, so that a node's gradient is
-   complete (every op that used its output has added its share) before it is passed on.
+   complete (every op that used its output has added its share) before it is passed on:
+   newest first, by the sequence number each node is stamped with when its op runs.
 3. Each node's `backward(ctx, grad_output)` returns one gradient per input, in the shape
    of the output; the engine sums away broadcasting (`sum_to`), adds up the gradients of
    inputs used more than once, and finally adds each leaf's gradient into its `.grad`.
@@ -25,7 +26,8 @@ The engine knows tensors only through this protocol (tensor.py implements it):
                             (None: look it up), made by `node` (None: outside the graph)
     t._became_view(source, op, options)   the result of a view op shares source's storage
     t._accumulate_grad(array)        a leaf adds a gradient into its .grad
-An op's other inputs are Python numbers, constants that need no gradient.
+An op's first input is always a tensor; the others are tensors or Python numbers
+(constants, which need no gradient).
 
 Hook points, for the rooms around the engine (nothing else reaches in):
     hooks.on_record         fn(node), after a node is recorded (detect_anomaly)
