@@ -76,3 +76,29 @@ def test_device_objects() -> None:
     assert cpu == "cpu" and cpu == "cpu" and repr(cpu) == "device(type='cpu')"
     assert tg.ones(1).device is cpu and tg.device("cuda") == "cuda:0"
     assert str(tg.ones(1, device="cuda").device) == "cuda"
+
+
+@st.composite
+def _masked(draw):
+    """A float array (NaN, inf, -0.0 and subnormals among its values), a bool mask of its
+    shape or another, and which side of where the zero is on."""
+    dt = draw(st.sampled_from([np.float16, np.float32, np.float64]))
+    n = draw(st.sampled_from([1, 7, 2047, 2048, 3000]))  # below and above the threshold
+    x = draw(hnp.arrays(dt, n, elements=st.floats(allow_nan=True, allow_infinity=True,
+                                                  width=np.dtype(dt).itemsize * 8)))
+    if draw(st.booleans()):
+        x = x[::-1]  # not contiguous: a view of another layout
+    cond = draw(hnp.arrays(np.bool_, draw(st.sampled_from([(n,), (1,)]))))
+    zero = draw(st.sampled_from([0.0, 0, -0.0, np.float32(0.0), 1.0]))
+    return cond, x, zero, draw(st.booleans())
+
+
+@given(_masked())
+def test_where_with_a_zero_is_numpy_where_bit_for_bit(case) -> None:
+    """The branch-free route (x's bits ANDed with a mask) gives np.where's bytes, dtype and
+    shape, whichever side the zero is on; anything it does not cover falls back."""
+    cond, x, zero, zero_first = case
+    args = (cond, zero, x) if zero_first else (cond, x, zero)
+    got, want = fast.where(*args), np.where(*args)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert np.ascontiguousarray(got).tobytes() == np.ascontiguousarray(want).tobytes()
