@@ -303,8 +303,8 @@ def test_cat_and_stack_of_many_tensors(device: str) -> None:
        stop=st.one_of(st.none(), st.integers(-8, 8)), grad=st.booleans())
 def test_the_one_slice_fast_path_equals_the_general_path(n: int, start: int | None,
                                                          stop: int | None, grad: bool) -> None:
-    """x[i:j] (a single slice, the batches of a training loop) skips the key checks; it must
-    give what x[(i:j,)] (through normalize_key) and torch give: values, view, gradient."""
+    """x[i:j] (a single slice, the batches of a training loop) skips normalize_key's checks;
+    it must give what x[(i:j,)] (the general path) and torch give: values, view, gradient."""
     data = np.arange(n * 2, dtype=np.float32).reshape(n, 2)
     x = tg.tensor(data, requires_grad=grad)
     fast, general = x[start:stop], x[(slice(start, stop),)]

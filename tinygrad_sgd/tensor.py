@@ -314,8 +314,6 @@ class Tensor(Conversions):
     # -- indexing (ops/index.py; the key is checked in torch_api/indexing.py) --------------
     def __getitem__(self, key: Any) -> "Tensor":
         """self[key]: a view for ints, slices, None and ...; a copy for integer or mask indices."""
-        if key.__class__ is slice and key.step is None and self._data.ndim:  # x[i:j], batches
-            return BasicIndex.apply(self, key=(slice(*key.indices(self._data.shape[0])), ...))
         key, basic = normalize_key(self.shape, self._device, key)
         if basic:
             return BasicIndex.apply(self, key=key)

@@ -13,6 +13,8 @@ def normalize_key(shape: tuple[int, ...], device: Any, key: Any) -> tuple[tuple,
     Lists and Tensors become device arrays; bounds are checked with torch's messages; a
     basic key gets a trailing `...` so it names every axis (the array API asks for that).
     """
+    if key.__class__ is slice and key.step is None and shape:  # x[i:j] (a batch): the
+        return (slice(*key.indices(shape[0])), ...), True  # same key as the general path
     items = list(key) if isinstance(key, tuple) else [key]
     xp = device.xp
     out: list[Any] = []
