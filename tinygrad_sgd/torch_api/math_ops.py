@@ -88,7 +88,7 @@ def binary(fn: type[Function], a: Any, b: Any) -> Tensor:
     try:
         # the common case, kept fast: a float tensor with a Python number (exactly int or
         # float, so not bool), which keeps the tensor's dtype, or with a tensor of its dtype
-        # (but x ** t is PowTensor, chosen below)
+        # (a tensor exponent, x ** t, is the op PowTensor)
         if a.__class__ is Tensor and a._dtype.is_floating_point:
             if b.__class__ in (int, float) or b.__class__ is Tensor and b._dtype is a._dtype:
                 return (PowTensor if fn is Pow and b.__class__ is Tensor else fn).apply(a, b)
