@@ -567,3 +567,18 @@ def test_one_epoch_of_the_digits_mlp_matches_torch(device: str) -> None:
     for (name, p_o), (_, p_t) in zip(ours.named_parameters(), theirs.named_parameters()):
         np.testing.assert_allclose(to_numpy(p_o), p_t.detach().numpy(), rtol=1e-6, atol=1e-9,
                                    err_msg=name)
+
+
+@pytest.mark.parametrize("case", ["one class", "empty sum"])
+def test_a_loss_of_exactly_zero_is_plus_zero_as_torch(case: str) -> None:
+    """NllLoss negates a sum: a sum of 0 must give +0.0 (torch's), not -0.0."""
+    import math
+    results = []
+    for lib in (tg, torch):
+        if case == "one class":  # log_softmax of one class is 0: the loss is exactly 0
+            loss = lib.nn.functional.cross_entropy(lib.zeros(2, 1), lib.tensor([0, 0]))
+        else:
+            loss = lib.nn.functional.nll_loss(lib.zeros(0, 3), lib.zeros(0, dtype=lib.int64),
+                                              reduction="sum")
+        results.append(math.copysign(1.0, loss.item()))
+    assert results == [1.0, 1.0]

@@ -241,3 +241,14 @@ def test_detect_anomaly_as_decorator_and_set_detect_anomaly() -> None:
     finally:
         tg.autograd.set_detect_anomaly(False)
     assert engine.hooks.on_record == []
+
+
+def test_trace_across_devices_norms_each_gradient_on_its_own_device() -> None:
+    """After .to(), the gradient a node sends to its input lives on the input's device,
+    not the node's (on the stand-in, a norm taken on the wrong device raises)."""
+    for src, dst in (("cuda", "cpu"), ("cpu", "cuda")):
+        a = tg.tensor([1., 2.], device=src, requires_grad=True)
+        with tg.autograd.trace(show=False) as t:
+            (a.to(dst) * 3).sum().backward()
+        moved = [r for r in t.records if r.op == "ToDeviceBackward0"]
+        assert len(moved) == 1 and moved[0].inputs[0].norm == pytest.approx(np.sqrt(18))

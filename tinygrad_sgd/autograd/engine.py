@@ -128,7 +128,7 @@ class Function:
                 arrays.append(x._data)
                 parents.append((x._grad_fn or x) if x._requires_grad else None)
         needs = tuple([parent is not None for parent in parents])
-        record = grad_mode.state.enabled and True in needs
+        record = grad_mode.state.enabled and any(needs)
         ctx.needs_input_grad = needs if record else (False,) * len(inputs)
         ctx.device, ctx.xp = first._device, first._device.xp  # (ToDevice moves ctx.device)
         out = ctx.forward(*arrays, **options)
@@ -222,8 +222,9 @@ def backward(roots: Sequence[Any], root_grads: Sequence[Any], retain_graph: bool
     that used a tensor ran after the op that made it. So taking the nodes newest first
     (a heap keyed by -sequence_nr, as torch's engine does) reaches a node only after every
     node that consumed its output has sent its share: its gradient is complete. That is a
-    reverse topological order. Each leaf's complete gradient goes to `to_leaf(leaf, grad)`:
-    by default, into leaf.grad.
+    reverse topological order. It holds because `apply` stamps every node, after the nodes
+    of its inputs (a node built by hand, without `apply`, would break it). Each leaf's
+    complete gradient goes to `to_leaf(leaf, grad)`: by default, into leaf.grad.
     """
     pending: dict[Any, Any] = {}  # node or leaf -> the gradient of its output, summed so far
     ready: list[tuple[int, Function]] = []  # the nodes that have a gradient, newest first

@@ -184,7 +184,8 @@ class trace:
             else:  # the engine sums the same way right after this hook
                 summed = sum_to(node.xp, g, shape)
                 inputs.append(InputGrad(i, destination(parent, self.names), tuple(g.shape),
-                                        shape, grad_norm(node.device, summed)))
+                                        shape, grad_norm(parent.device, summed)))  # (after
+                # .to(), the input's device is not the node's: the parent's is the one)
         try:
             ref = weakref.ref(node)
         except TypeError:  # only Function subclasses can be weakly referenced

@@ -240,7 +240,8 @@ class NllLoss(Function):
         ctx.save_for_backward(target)
         ctx.shape, ctx.mean = u.shape, reduction == "mean"
         total = ctx.xp.sum(ctx.device.gather(u, (ctx.xp.arange(u.shape[0]), target)))
-        return -total / u.shape[0] if ctx.mean else -total
+        loss = 0.0 - total  # (not -total: a loss of exactly 0 is +0.0, as torch's)
+        return loss / u.shape[0] if ctx.mean else loss
 
     def backward(ctx, grad_output):
         (target,) = ctx.saved_tensors
