@@ -208,7 +208,6 @@ def root_gradient(t: Any, gradient: Any) -> Any:
     return t._device.xp.astype(gradient._data, t._data.dtype)
 
 
-
 def _into_grad(leaf: Any, grad: Any) -> None:
     """Where backward() puts a leaf's complete gradient: added into leaf.grad."""
     leaf._accumulate_grad(grad)
