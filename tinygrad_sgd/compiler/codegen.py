@@ -29,6 +29,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import rewrite
+from .guards import bind
 from .record import Op, Recorder, Ref, op_reads, ref_ids
 
 _IDENT = re.compile(r"[^0-9a-zA-Z_]+")
@@ -82,12 +83,7 @@ class Source:
 
     def const(self, value: Any, hint: str = "c") -> str:
         """The name of a constant of the generated code holding value."""
-        for k, v in self.consts.items():
-            if v is value:
-                return k
-        name = f"{hint}{len(self.consts)}"
-        self.consts[name] = value
-        return name
+        return bind(self.consts, value, hint)
 
     def src(self, x: Any) -> str:
         """An argument as Python: a var's name, a literal, or a constant's name."""

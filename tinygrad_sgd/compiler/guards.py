@@ -27,6 +27,17 @@ _NUMBER = (int, float, bool)
 MISSING = object()  # a dict key that is absent
 
 
+def bind(table: dict[str, Any], value: Any, hint: str) -> str:
+    """The name `table` binds to `value` (compared by identity), a new one (hint plus a
+    number) the first time: the generated code's constants and the guards' objects."""
+    for name, bound in table.items():
+        if bound is value:
+            return name
+    name = f"{hint}{len(table)}"
+    table[name] = value
+    return name
+
+
 class GuardWriter:
     """Collects the guard's conditions and the objects they name."""
 
@@ -36,12 +47,7 @@ class GuardWriter:
 
     def name(self, obj: Any, hint: str) -> str:
         """A name in the guard's scope bound to obj (one per object)."""
-        for k, v in self.scope.items():
-            if v is obj:
-                return k
-        name = f"{hint}{len(self.scope)}"
-        self.scope[name] = obj
-        return name
+        return bind(self.scope, obj, hint)
 
     def add(self, condition: str) -> None:
         """One more condition, Python source that must be true."""
