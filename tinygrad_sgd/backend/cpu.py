@@ -88,14 +88,14 @@ class FastNumpy:
         the data: +0.0 is the all-zero bit pattern, so the result is the array's bits
         ANDed with all ones where it is kept and with 0 elsewhere. Same bits, NaN, inf
         and -0.0 included."""
-        if _plain_zero(x2) and x1.__class__ is np.ndarray:  # x1 where condition, else 0
+        if plain_zero(x2) and x1.__class__ is np.ndarray:  # x1 where condition, else 0
             x, keep_where = x1, True
-        elif _plain_zero(x1) and x2.__class__ is np.ndarray:  # 0 where condition, else x2
+        elif plain_zero(x1) and x2.__class__ is np.ndarray:  # 0 where condition, else x2
             x, keep_where = x2, False
         else:
             return np.where(condition, x1, x2)
-        bits = _SAME_WIDTH_INT.get(x.dtype)
-        if (bits is None or x.size < _BRANCHY or condition.__class__ is not np.ndarray
+        bits = SAME_WIDTH_INT.get(x.dtype)
+        if (bits is None or x.size < BRANCHY or condition.__class__ is not np.ndarray
                 or condition.dtype != np.bool_ or condition.shape != x.shape):
             return np.where(condition, x1, x2)
         keep = np.negative(condition, dtype=bits) if keep_where else \
@@ -110,12 +110,12 @@ class FastNumpy:
 
 # where's branch-free route: from this many elements (below, where's one pass is faster),
 # for native floats, viewed as integers of their width
-_BRANCHY = 2048
-_SAME_WIDTH_INT = {np.dtype(f): np.dtype(i) for f, i in
+BRANCHY = 2048
+SAME_WIDTH_INT = {np.dtype(f): np.dtype(i) for f, i in
                    (("float16", "int16"), ("float32", "int32"), ("float64", "int64"))}
 
 
-def _plain_zero(x: Any) -> bool:
+def plain_zero(x: Any) -> bool:
     """A Python 0 or +0.0: weak (the array keeps its dtype) and all-zero bits."""
     return x.__class__ in (int, float) and x == 0 and math.copysign(1.0, x) > 0
 

@@ -17,16 +17,15 @@ traced arrays, and is used only if it reproduces the traced result's bytes and l
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Callable
 
 import numpy as np
 
 from .. import backend
+from ..backend.cpu import BRANCHY, SAME_WIDTH_INT, plain_zero
 from .record import Op, Recorder, Ref
 
 _METHODS = ("reshape", "squeeze")  # numpy's functions that call the array's method
-_BRANCHY = 2048  # elements from which where's mispredicted branches outweigh a 2nd pass
 
 
 def lines(op: Op, rec: Recorder, src: Any, names: dict[int, str], buffers: dict[str, Any],
@@ -50,30 +49,24 @@ def lines(op: Op, rec: Recorder, src: Any, names: dict[int, str], buffers: dict[
     return None
 
 
-def _zero(x: Any) -> bool:
-    """A Python 0 or +0.0 (all-zero bits once cast to a float dtype)."""
-    return type(x) in (int, float) and x == 0 and math.copysign(1.0, x) > 0
-
-
 def _where(op: Op, rec: Recorder, src: Any, names: dict[int, str], buffers: dict[str, Any],
            unique: Callable[[str], str], buffered: bool) -> list[tuple[str, str]] | None:
     if op.kwargs or len(op.args) != 3 or not isinstance(op.args[0], Ref):
         return None
     c, a, b = op.args
-    if _zero(a) and isinstance(b, Ref):
+    if plain_zero(a) and isinstance(b, Ref):
         x, keep_if = b, False  # where(c, 0, x): x where c is false
-    elif _zero(b) and isinstance(a, Ref):
+    elif plain_zero(b) and isinstance(a, Ref):
         x, keep_if = a, True  # where(c, x, 0): x where c is true
     else:
         return None
     cond, xa, real = rec.vars[c.id].a, rec.vars[x.id].a, op.real
     if type(cond) is not np.ndarray or cond.dtype != np.bool_ or type(xa) is not np.ndarray:
         return None
-    if xa.dtype != real.dtype or real.dtype.kind != "f" or not real.dtype.isnative or \
-            real.dtype.itemsize not in (2, 4, 8) or real.size < _BRANCHY or \
+    bits = SAME_WIDTH_INT.get(real.dtype)  # the conditions of the eager route, FastNumpy.where
+    if xa.dtype != real.dtype or bits is None or real.size < BRANCHY or \
             real.shape != np.broadcast_shapes(cond.shape, xa.shape):
         return None
-    bits = np.dtype(f"i{real.dtype.itemsize}")
     keep = np.subtract(cond, 1, dtype=bits) if not keep_if else np.negative(cond, dtype=bits)
     out = np.empty_like(real).view(bits) if buffered else None
     got = np.bitwise_and(xa.view(bits), keep, out=out).view(real.dtype)
