@@ -69,6 +69,7 @@ class Function:
 
     is_view = False  # True for ops whose output shares the input's storage (a view)
     sequence_nr = -1  # set when recorded: ops that ran later have larger numbers
+    torch_name = ""  # the node's name where torch's is not the class name + Backward0
     hooks: Any = ()  # see the module docstring
     _saved: Any = ()
     _saved_versions: Any = ()
@@ -101,7 +102,7 @@ class Function:
     @classmethod
     def name(cls) -> str:
         """The node's name as torch prints it: MulBackward0 for Mul."""
-        return f"{cls.__name__}Backward0"
+        return cls.torch_name or f"{cls.__name__}Backward0"
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"

@@ -97,9 +97,7 @@ class PowTensor(Function):
     v >= 0 (there 0^v is flat in v, although ln 0 = -inf).
     """
 
-    @classmethod
-    def name(cls) -> str:
-        return "PowBackward1"  # torch's name for a tensor exponent
+    torch_name = "PowBackward1"  # (torch's name for a tensor exponent)
 
     def forward(ctx, u, v):
         integers = not ctx.xp.isdtype(v.dtype, "real floating")

@@ -50,9 +50,7 @@ class Sum(Function):
 class SumDim(Function):
     """out = Σ u along dim;  d/du = 1: every input element receives g of its output"""
 
-    @classmethod
-    def name(cls) -> str:
-        return "SumBackward1"  # torch's name for a sum along dims
+    torch_name = "SumBackward1"  # (torch's name for a sum along dims)
 
     def forward(ctx, u, dim=None, keepdim=False):
         ctx.shape, ctx.dim = u.shape, dim
@@ -76,9 +74,7 @@ class Mean(Function):
 class MeanDim(Function):
     """out = Σ u / N along dim (N elements each);  d/du = 1/N"""
 
-    @classmethod
-    def name(cls) -> str:
-        return "MeanBackward1"  # torch's name for a mean along dims
+    torch_name = "MeanBackward1"  # (torch's name for a mean along dims)
 
     def forward(ctx, u, dim=None, keepdim=False):
         ctx.shape, ctx.dim = u.shape, dim
